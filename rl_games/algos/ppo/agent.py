@@ -1,0 +1,298 @@
+"""PPO for continuous, discrete and multi-discrete actions: one implementation, the action head
+(the model) is the only thing that varies."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from rl_games.algos.ppo.rollout import play_steps
+from rl_games.algos.ppo.update import prepare_batch, train_epoch_updates
+from rl_games.builders import build_model
+from rl_games.common import schedulers
+from rl_games.config.errors import ConfigError, Problem
+from rl_games.config.schema import Params, PPOConfig
+from rl_games.envs import TorchVecEnv
+from rl_games.storage.rollout import RolloutStorage
+from rl_games.training.base import TrainerBase
+from rl_games.training.episode_stats import EpisodeTracker
+from rl_games.training.progress import progress_line
+
+log = logging.getLogger(__name__)
+
+
+def action_space_info(space: gym.Space) -> tuple[str, Any, tuple[int, ...], torch.dtype]:
+    """(kind, actions_num, stored action shape, stored dtype) for an action space."""
+    if isinstance(space, gym.spaces.Box):
+        return "continuous", int(np.prod(space.shape)), (int(np.prod(space.shape)),), torch.float32
+    if isinstance(space, gym.spaces.Discrete):
+        return "discrete", int(space.n), (), torch.long
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return "multi_discrete", [int(n) for n in space.nvec], (len(space.nvec),), torch.long
+    if isinstance(space, gym.spaces.Tuple):
+        return "multi_discrete", [int(s.n) for s in space.spaces], (len(space.spaces),), torch.long
+    raise ConfigError([Problem("env", f"unsupported action space {space}")], "env")
+
+
+def build_policy(
+    params: Params, env: TorchVecEnv, device: torch.device
+) -> tuple[torch.nn.Module, Any]:
+    """Model for the env's spaces; returns (model, (kind, actions_num, act_shape, act_dtype))."""
+    cfg = params.config
+    info = action_space_info(env.action_space)
+    model = build_model(
+        params,
+        {
+            "actions_num": info[1],
+            "input_shape": tuple(env.observation_space.shape),
+            "num_seqs": cfg.num_actors * env.num_agents,
+            "value_size": env.value_size,
+            "normalize_value": getattr(cfg, "normalize_value", False),
+            "normalize_input": cfg.normalize_input,
+        },
+    )
+    return model.to(device), info
+
+
+class PPOAgent(TrainerBase):
+    """``a2c_continuous`` / ``a2c_discrete``."""
+
+    def __init__(
+        self, base_name: str, params: Params, env: TorchVecEnv | None = None, **kw: Any
+    ) -> None:
+        super().__init__(base_name, params, env, **kw)
+        cfg: PPOConfig = params.config  # type: ignore[assignment]
+        self.cfg = cfg
+        self.num_envs = cfg.num_actors * self.num_agents
+        self.batch_size = cfg.horizon_length * self.num_envs
+        self.minibatch_size = cfg.minibatch_size or cfg.minibatch_size_per_env * cfg.num_actors
+        self._check_geometry()
+        obs_space = self.env.observation_space
+        self.obs_shape = tuple(obs_space.shape)
+        self.model, (kind, self.actions_num, act_shape, act_dtype) = build_policy(
+            params, self.env, self.device
+        )
+        self.is_continuous = kind == "continuous"
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=cfg.learning_rate, eps=1e-8, weight_decay=cfg.weight_decay
+        )
+        self.last_lr, self.entropy_coef = float(cfg.learning_rate), float(cfg.entropy_coef)
+        self.scheduler = self._make_scheduler()
+        self.use_bf16 = bool(cfg.mixed_precision and self.device.type == "cuda")
+        self.next_step_reset = self.env.autoreset_mode == "next_step"
+        self.extra_fields = ("mus", "sigmas") if self.is_continuous else ()
+        self._init_storage(act_shape, act_dtype, obs_space)
+        if self.is_continuous:
+            low = torch.as_tensor(
+                self.env.action_space.low, dtype=torch.float32, device=self.device
+            )
+            high = torch.as_tensor(
+                self.env.action_space.high, dtype=torch.float32, device=self.device
+            )
+            self.action_scale, self.action_bias = (high - low) / 2, (high + low) / 2
+        self.episodes = EpisodeTracker(
+            self.num_envs,
+            self.value_size,
+            cfg.horizon_length,
+            cfg.games_to_track,
+            self.device,
+            self.num_agents,
+        )
+        self.obs: Any = None
+        self.dones = torch.ones(self.num_envs, device=self.device)
+        self.last_values: torch.Tensor | None = None
+
+    def _check_geometry(self) -> None:
+        if self.batch_size % self.minibatch_size:
+            raise ConfigError(
+                [
+                    Problem(
+                        "params.config.minibatch_size",
+                        f"batch (horizon_length * num_actors * num_agents = {self.batch_size}, with "
+                        f"{self.num_agents} agents per env) is not divisible by minibatch_size {self.minibatch_size}",
+                    )
+                ],
+                "config",
+            )
+
+    def _make_scheduler(self) -> Any:
+        cfg = self.cfg
+        name = (cfg.lr_schedule or "").lower()
+        if name == "adaptive":
+            return schedulers.AdaptiveScheduler(
+                cfg.kl_threshold, cfg.min_lr, cfg.max_lr, cfg.lr_multiplier
+            )
+        if name == "linear" and (cfg.max_epochs > 0 or self.max_frames > 0):
+            use_epochs = cfg.max_epochs > 0
+            return schedulers.LinearScheduler(
+                float(cfg.learning_rate),
+                cfg.min_lr,
+                cfg.max_epochs if use_epochs else self.max_frames,
+                use_epochs,
+                cfg.schedule_entropy,
+                float(cfg.entropy_coef),
+            )
+        return schedulers.IdentityScheduler()
+
+    def _init_storage(self, act_shape: tuple, act_dtype: torch.dtype, obs_space: gym.Space) -> None:
+        s = RolloutStorage(self.cfg.horizon_length, self.num_envs, self.device)
+        obs_dtype = torch.uint8 if obs_space.dtype == np.uint8 else torch.float32
+        s.add_field("obs", self.obs_shape, obs_dtype)
+        s.add_field("actions", act_shape, act_dtype)
+        s.add_field("neglogpacs", (), torch.float32)
+        s.add_field("values", (self.value_size,), torch.float32)
+        s.add_field("rewards", (self.value_size,), torch.float32)
+        s.add_field("dones", (), torch.float32)
+        s.add_field("valid", (), torch.float32)
+        for key in self.extra_fields:
+            s.add_field(key, act_shape, torch.float32)
+        self.storage = s
+
+    # ------------------------------------------------------------------ helpers
+    def action_masks(self) -> torch.Tensor | None:
+        if self.cfg.use_action_masks and self.env.has_action_masks():
+            return self.env.get_action_masks()
+        return None
+
+    def env_actions(self, actions: torch.Tensor) -> torch.Tensor:
+        if self.is_continuous and self.cfg.clip_actions:
+            return actions.clamp(-1.0, 1.0) * self.action_scale + self.action_bias
+        return actions
+
+    def reduce_gradients(self) -> None:
+        """Hook for multi-process gradient averaging (a no-op for a single process)."""
+
+    def update_lr(self, kl: torch.Tensor) -> None:
+        lr, ent = self.scheduler.update(
+            self.last_lr, self.entropy_coef, self.epoch_num, self.frame, kl
+        )
+        if lr != self.last_lr:
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+        self.last_lr, self.entropy_coef = lr, ent
+
+    # ------------------------------------------------------------------ state
+    def get_full_state_weights(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "epoch": self.epoch_num,
+            "frame": self.frame,
+            "optimizer": self.optimizer.state_dict(),
+            "last_mean_rewards": np.float32(self.best_reward),
+            "env_state": self.env.get_env_state(),
+            "lr": self.last_lr,
+            "entropy_coef": self.entropy_coef,
+            "scheduler": self.scheduler.state_dict(),
+        }
+
+    def set_full_state_weights(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        if "optimizer" in state:
+            self.optimizer.load_state_dict(state["optimizer"])
+        self.epoch_num = int(state.get("epoch", 0))
+        self.frame = int(state.get("frame", 0))
+        self.best_reward = float(state.get("last_mean_rewards", -math.inf))
+        self.last_lr = float(state.get("lr", self.optimizer.param_groups[0]["lr"]))
+        self.entropy_coef = float(state.get("entropy_coef", self.entropy_coef))
+        if "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if state.get("env_state") is not None:
+            self.env.set_env_state(state["env_state"])
+
+    # ------------------------------------------------------------------ loop
+    def train_epoch(self) -> dict[str, float]:
+        self.env.set_train_info(self.frame, self)
+        t0 = time.perf_counter()
+        timing = play_steps(self)
+        t1 = time.perf_counter()
+        batch = prepare_batch(self)
+        stats = train_epoch_updates(self, batch)
+        stats.update(
+            timing, update_time=time.perf_counter() - t1, total_time=time.perf_counter() - t0
+        )
+        return stats
+
+    def train(self) -> float | None:
+        """Train until a stop condition; returns the final mean reward."""
+        self.setup_run_dir()
+        self.obs = self.env.reset()
+        self.dones = torch.ones(self.num_envs, device=self.device)
+        self.start_time = time.perf_counter()
+        mean_reward, reason = None, None
+        try:
+            while reason is None:
+                self.epoch_num += 1
+                stats = self.train_epoch()
+                self.frame += self.batch_size * self.world_size
+                self.episodes.flush(self.cfg.horizon_length)
+                mean = self.episodes.mean_reward()
+                mean_reward = None if mean is None else float(mean[0])
+                self.log_epoch(stats)
+                self.maybe_save_best(mean_reward)
+                reason = self.stop_reason(mean_reward)
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        self.save_on_stop(reason, mean_reward)
+        self.writer.close()
+        return mean_reward
+
+    def log_epoch(self, st: dict[str, float]) -> None:
+        frames = self.batch_size * self.world_size
+        fps_step = frames / max(st["step_time"], 1e-9)
+        fps_inf = frames / max(st["play_time"], 1e-9)
+        fps_total = frames / max(st["total_time"], 1e-9)
+        frame = self.frame // self.num_agents
+        elapsed = time.perf_counter() - self.start_time
+        w = self.writer
+        w.add_scalar("performance/step_inference_rl_update_fps", fps_total / self.num_agents, frame)
+        w.add_scalar("performance/step_inference_fps", fps_inf / self.num_agents, frame)
+        w.add_scalar("performance/step_fps", fps_step, frame)
+        w.add_scalar("performance/rl_update_time", st["update_time"], frame)
+        w.add_scalar("performance/step_inference_time", st["play_time"], frame)
+        w.add_scalar("performance/step_time", st["step_time"], frame)
+        for key in ("a_loss", "c_loss", "entropy", "bounds_loss"):
+            if key in st:
+                w.add_scalar(f"losses/{key}", st[key], frame)
+        w.add_scalar("info/last_lr", self.last_lr, frame)
+        w.add_scalar("info/lr_mul", 1.0, frame)
+        w.add_scalar("info/e_clip", self.cfg.e_clip, frame)
+        w.add_scalar("info/kl", st["kl"], frame)
+        w.add_scalar("info/epochs", self.epoch_num, frame)
+        mean, shaped, length = (
+            self.episodes.mean_reward(),
+            self.episodes.mean_shaped(),
+            self.episodes.mean_length(),
+        )
+        if mean is not None:
+            for i in range(self.value_size):
+                prefix = "rewards" if i == 0 else f"rewards{i}"
+                w.add_scalar(f"{prefix}/step", mean[i], frame)
+                w.add_scalar(f"{prefix}/iter", mean[i], self.epoch_num)
+                w.add_scalar(f"{prefix}/time", mean[i], elapsed)
+            w.add_scalar("shaped_rewards/step", shaped[0], frame)
+            w.add_scalar("shaped_rewards/iter", shaped[0], self.epoch_num)
+            w.add_scalar("shaped_rewards/time", shaped[0], elapsed)
+            w.add_scalar("episode_lengths/step", length, frame)
+            w.add_scalar("episode_lengths/iter", length, self.epoch_num)
+            w.add_scalar("episode_lengths/time", length, elapsed)
+        if self.cfg.print_stats and self.rank == 0:
+            log.info(
+                progress_line(
+                    epoch=self.epoch_num,
+                    max_epochs=self.cfg.max_epochs,
+                    frame=frame,
+                    max_frames=self.max_frames,
+                    mean_reward=None if mean is None else float(mean[0]),
+                    mean_length=length,
+                    fps_step=fps_step,
+                    fps_step_inference=fps_inf,
+                    fps_total=fps_total,
+                    elapsed=elapsed,
+                )
+            )

@@ -1,0 +1,80 @@
+"""The registries users extend: algorithms, players, models and network builders.
+
+Built-in entries are registered lazily (importing this module imports no algorithm code).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from rl_games.registry import Registry
+
+ALGORITHMS: Registry[Callable[..., Any]] = Registry("algorithm")
+PLAYERS: Registry[Callable[..., Any]] = Registry("player")
+MODELS: Registry[Callable[..., Any]] = Registry("model")
+NETWORKS: Registry[Callable[..., Any]] = Registry("network builder")
+
+
+def _lazy(path: str) -> Callable[..., Any]:
+    """A factory that imports ``module:attr`` on first call."""
+    module, attr = path.split(":")
+
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    factory.__qualname__ = f"lazy({path})"
+    return factory
+
+
+def _not_yet(kind: str, name: str, issue: str) -> Callable[..., Any]:
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{kind} '{name}' is not implemented yet ({issue})")
+
+    return factory
+
+
+ALGORITHMS.register("a2c_continuous", _lazy("rl_games.algos.ppo.agent:PPOAgent"))
+ALGORITHMS.register("a2c_discrete", _lazy("rl_games.algos.ppo.agent:PPOAgent"))
+ALGORITHMS.register("sac", _not_yet("algorithm", "sac", "see the SAC issue"))
+PLAYERS.register("a2c_continuous", _lazy("rl_games.training.player:PPOPlayer"))
+PLAYERS.register("a2c_discrete", _lazy("rl_games.training.player:PPOPlayer"))
+PLAYERS.register("sac", _not_yet("player", "sac", "see the SAC issue"))
+
+MODELS.register("continuous_a2c_logstd", _lazy("rl_games.networks.models:ModelA2CContinuousLogStd"))
+MODELS.register("continuous_a2c", _lazy("rl_games.networks.models:ModelA2CContinuous"))
+MODELS.register("discrete_a2c", _lazy("rl_games.networks.models:ModelA2C"))
+MODELS.register(
+    "multi_discrete_a2c", _not_yet("model", "multi_discrete_a2c", "see the PPO breadth issue")
+)
+MODELS.register("central_value", _not_yet("model", "central_value", "see the central value issue"))
+MODELS.register("soft_actor_critic", _not_yet("model", "soft_actor_critic", "see the SAC issue"))
+
+NETWORKS.register("actor_critic", _lazy("rl_games.networks.actor_critic:A2CBuilder"))
+NETWORKS.register(
+    "resnet_actor_critic", _not_yet("network", "resnet_actor_critic", "see the PPO breadth issue")
+)
+NETWORKS.register(
+    "soft_actor_critic", _not_yet("network", "soft_actor_critic", "see the SAC issue")
+)
+
+
+def build_network_builder(network_cfg: Any) -> Any:
+    """Instantiate the network builder named in the config and ``load`` its settings.
+
+    Built-in builders take the typed block; custom (user-registered) ones get the raw dict,
+    exactly as rl_games passes it.
+    """
+    builder = NETWORKS.get(network_cfg.name)()
+    from rl_games.config.loader import STRICT_NETWORKS
+
+    builder.load(network_cfg if network_cfg.name in STRICT_NETWORKS else network_cfg.raw)
+    return builder
+
+
+def build_model(params: Any, build_config: dict[str, Any]) -> Any:
+    """``MODELS[model.name](network_builder).build(build_config)`` -> nn.Module."""
+    builder = build_network_builder(params.network)
+    model = MODELS.get(params.model.name)(builder)
+    return model.build(build_config)

@@ -1,0 +1,164 @@
+"""Command line: ``python runner.py --train|--play|--check --file cfg.yaml [...]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+import yaml
+
+log = logging.getLogger("rl_games")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="runner.py",
+        description="Train or play rl_games-compatible YAML configs (PPO, SAC, central value).",
+    )
+    ap.add_argument(
+        "-f", "--file", required=True, help="YAML config with a top-level 'params' block"
+    )
+    ap.add_argument("-t", "--train", action="store_true", help="train (the default)")
+    ap.add_argument("-p", "--play", action="store_true", help="play a checkpoint")
+    ap.add_argument("-c", "--checkpoint", default=None, help="checkpoint to resume from or to play")
+    ap.add_argument(
+        "--seed", type=int, default=None, help="seed (0 is a valid seed); also env seed"
+    )
+    ap.add_argument("-na", "--num_actors", type=int, default=0, help="override config.num_actors")
+    ap.add_argument("-s", "--sigma", type=float, default=None, help="set a fixed sigma (log-std)")
+    ap.add_argument(
+        "--track",
+        nargs="?",
+        const=True,
+        default=False,
+        type=_strtobool,
+        help="log to Weights & Biases (tensorboard synced)",
+    )
+    ap.add_argument("--wandb-project-name", default="rl_games", help="W&B project")
+    ap.add_argument("--wandb-entity", default=None, help="W&B entity")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="validate the config, print the resolved config and exit (0 ok, 2 errors)",
+    )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a key relative to params, e.g. --set config.learning_rate=1e-3",
+    )
+    ap.add_argument("-tf", "--tf", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    return ap
+
+
+def _strtobool(text: str) -> bool:
+    low = str(text).lower()
+    if low in ("1", "true", "yes", "y", "on"):
+        return True
+    if low in ("0", "false", "no", "n", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected a boolean, got {text!r}")
+
+
+def setup_logging(quiet: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_Formatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            return f"error: {msg}"
+        if record.levelno >= logging.WARNING:
+            return f"warning: {msg}"
+        return msg
+
+
+def cli_overrides(args: argparse.Namespace) -> list[str]:
+    sets = list(args.set)
+    if args.seed is not None:
+        sets += [f"seed={args.seed}", f"config.env_config.seed={args.seed}"]
+    if args.num_actors > 0:
+        sets.append(f"config.num_actors={args.num_actors}")
+    return sets
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.quiet)
+    from rl_games.config import ConfigError, load_yaml
+    from rl_games.registry import RegistryError
+    from rl_games.runner import Runner
+
+    try:
+        doc = load_yaml(args.file)
+        runner = Runner()
+        runner.load(doc, cli_overrides(args), source=args.file)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    if args.check:
+        return _check(runner)
+    run_args: dict[str, Any] = {
+        "train": args.train or not args.play,
+        "play": args.play,
+        "checkpoint": args.checkpoint,
+        "sigma": args.sigma,
+    }
+    wandb_run = _start_wandb(args, runner) if args.track and not args.play else None
+    try:
+        runner.run(run_args)
+    except (ConfigError, RegistryError, NotImplementedError) as exc:
+        log.error("%s", exc)
+        return 2
+    except Exception as exc:  # known user-facing failures get one clean line
+        from rl_games.envs.registry import EnvCreationError
+        from rl_games.training.checkpoint import CheckpointError
+
+        if isinstance(exc, (EnvCreationError, CheckpointError)):
+            log.error("%s", exc)
+            return 1
+        raise
+    finally:
+        if wandb_run is not None:
+            wandb_run.finish()
+    return 0
+
+
+def _check(runner: Any) -> int:
+    from rl_games.config import to_dict
+
+    for warning in runner.check_warnings():
+        log.warning("%s", warning)
+    print(yaml.safe_dump({"params": to_dict(runner.params)}, sort_keys=False), end="")
+    log.info("config OK")
+    return 0
+
+
+def _start_wandb(args: argparse.Namespace, runner: Any) -> Any:
+    import os
+
+    if int(os.environ.get("RANK", "0")) != 0:
+        return None
+    import wandb
+
+    return wandb.init(
+        project=args.wandb_project_name,
+        entity=args.wandb_entity,
+        sync_tensorboard=True,
+        config=runner.loaded.raw,
+        name=runner.params.config.name,
+        save_code=False,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Cross-field checks on typed config; every problem says how to fix it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rl_games.config import schema
+from rl_games.config.loader import STRICT_NETWORKS, Parser
+
+LR_SCHEDULES = {None, "adaptive", "linear", "identity", "constant"}
+SCHEDULE_TYPES = {"legacy", "per_minibatch", "standard", "standard_epoch"}
+COMPILE_MODES = {"default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"}
+
+
+def validate(params: schema.Params, p: Parser, num_agents: int | None = 1) -> None:
+    """``num_agents=None`` means the env's agent count is unknown until it is built: the batch
+    divisibility checks then only warn (the agent checks them again with the real count)."""
+    cfg = params.config
+    _common(cfg, p)
+    _network(params.network, "params.network", p)
+    if isinstance(cfg, schema.PPOConfig):
+        _ppo(params, cfg, p, num_agents)
+    if isinstance(cfg, schema.SACConfig):
+        _sac(cfg, p)
+
+
+def _positive(p: Parser, path: str, value: Any, name: str) -> None:
+    if value is not None and value <= 0:
+        p.problem(path, f"{name} must be > 0, got {value}")
+
+
+def _common(cfg: schema.CommonConfig, p: Parser) -> None:
+    _positive(p, "params.config.num_actors", cfg.num_actors, "num_actors")
+    _positive(p, "params.config.games_to_track", cfg.games_to_track, "games_to_track")
+    if not (0.0 < cfg.gamma <= 1.0):
+        p.problem("params.config.gamma", f"must be in (0, 1], got {cfg.gamma}")
+    tc = cfg.torch_compile
+    if isinstance(tc, str) and tc not in COMPILE_MODES:
+        p.problem(
+            "params.config.torch_compile",
+            f"unknown mode '{tc}'; use true, false or one of {sorted(COMPILE_MODES)}",
+        )
+    if isinstance(tc, dict):
+        for key, mode in tc.items():
+            if key not in ("mode", "critic_mode"):
+                p.problem(
+                    f"params.config.torch_compile.{key}", "unknown key (valid: mode, critic_mode)"
+                )
+            elif mode not in COMPILE_MODES:
+                p.problem(
+                    f"params.config.torch_compile.{key}",
+                    f"unknown mode '{mode}'; valid: {sorted(COMPILE_MODES)}",
+                )
+    if cfg.algo_observer not in ("default", "isaac"):
+        p.problem(
+            "params.config.algo_observer",
+            f"expected 'default' or 'isaac', got '{cfg.algo_observer}'",
+        )
+
+
+def _network(net: schema.NetworkConfig, path: str, p: Parser) -> None:
+    if net.name not in STRICT_NETWORKS:
+        return
+    from rl_games.networks.activations import ACTIVATIONS, INITIALIZERS
+
+    def act(where: str, name: str | None) -> None:
+        if name is not None and name not in ACTIVATIONS:
+            p.problem(where, f"unknown activation '{name}'; valid: {', '.join(ACTIVATIONS)}")
+
+    def init(where: str, spec: dict | None) -> None:
+        name = (spec or {}).get("name", "default")
+        if name not in INITIALIZERS:
+            p.problem(
+                where + ".name", f"unknown initializer '{name}'; valid: {', '.join(INITIALIZERS)}"
+            )
+
+    act(f"{path}.mlp.activation", net.mlp.activation)
+    init(f"{path}.mlp.initializer", net.mlp.initializer)
+    act(f"{path}.value_activation", net.value_activation)
+    if net.normalization not in (None, "layer_norm", "batch_norm"):
+        p.problem(
+            f"{path}.normalization", f"expected layer_norm or batch_norm, got '{net.normalization}'"
+        )
+    c = net.space.continuous
+    if c is not None:
+        act(f"{path}.space.continuous.mu_activation", c.mu_activation)
+        act(f"{path}.space.continuous.sigma_activation", c.sigma_activation)
+        init(f"{path}.space.continuous.mu_init", c.mu_init)
+        init(f"{path}.space.continuous.sigma_init", c.sigma_init)
+        if c.sigma_parametrization not in ("exp", "softplus", "linear", "scalar"):
+            p.problem(
+                f"{path}.space.continuous.sigma_parametrization", "expected exp, softplus or linear"
+            )
+    if net.cnn is not None:
+        act(f"{path}.cnn.activation", net.cnn.activation)
+        init(f"{path}.cnn.initializer", net.cnn.initializer)
+    if net.rnn is not None and net.rnn.name not in ("lstm", "gru", "identity"):
+        p.problem(f"{path}.rnn.name", f"expected lstm, gru or identity, got '{net.rnn.name}'")
+    spaces = [
+        s for s in ("continuous", "discrete", "multi_discrete") if getattr(net.space, s) is not None
+    ]
+    if net.name == "actor_critic" and not net.central_value and len(spaces) != 1:
+        p.problem(
+            f"{path}.space",
+            f"set exactly one of continuous, discrete, multi_discrete (found {spaces or 'none'})",
+        )
+
+
+def _minibatch(
+    p: Parser,
+    path: str,
+    mb: int | None,
+    per_env: int,
+    num_actors: int,
+    batch: int,
+    what: str,
+    sure: bool = True,
+) -> int | None:
+    if mb is not None and per_env:
+        p.problem(
+            f"{path}.minibatch_size",
+            "minibatch_size and minibatch_size_per_env are both set; remove one",
+        )
+        return None
+    if mb is None and not per_env:
+        p.problem(
+            f"{path}.minibatch_size",
+            f"missing: set minibatch_size (e.g. {max(1, batch // 4)}) or minibatch_size_per_env",
+        )
+        return None
+    size = mb if mb is not None else per_env * num_actors
+    if size <= 0:
+        p.problem(f"{path}.minibatch_size", f"must be > 0, got {size}")
+        return None
+    report = p.problem if sure else p.warn
+    later = (
+        "" if sure else " for a single-agent env (checked again when the env reports its agents)"
+    )
+    if batch % size:
+        divisors = [d for d in range(1, batch + 1) if batch % d == 0]
+        near = min(divisors, key=lambda d: abs(d - size))
+        report(
+            f"{path}.minibatch_size",
+            f"{what} = {batch} is not divisible by minibatch_size {size}{later}; use a divisor such as {near}",
+        )
+    return size
+
+
+def _ppo(params: schema.Params, cfg: schema.PPOConfig, p: Parser, num_agents: int | None) -> None:
+    path = "params.config"
+    _positive(p, f"{path}.horizon_length", cfg.horizon_length, "horizon_length")
+    _positive(p, f"{path}.mini_epochs", cfg.mini_epochs, "mini_epochs")
+    if cfg.horizon_length is None or cfg.horizon_length <= 0 or cfg.num_actors <= 0:
+        return
+    batch = cfg.horizon_length * cfg.num_actors * (num_agents or 1)
+    mb = _minibatch(
+        p,
+        path,
+        cfg.minibatch_size,
+        cfg.minibatch_size_per_env,
+        cfg.num_actors,
+        batch,
+        "batch (horizon_length * num_actors * num_agents)",
+        sure=num_agents is not None,
+    )
+    if params.network.rnn is not None:
+        if cfg.horizon_length % cfg.seq_length:
+            p.problem(
+                f"{path}.seq_length",
+                f"horizon_length {cfg.horizon_length} must be divisible by seq_length {cfg.seq_length}",
+            )
+        if mb and mb % cfg.seq_length:
+            p.problem(
+                f"{path}.seq_length",
+                f"minibatch_size {mb} must be divisible by seq_length {cfg.seq_length}",
+            )
+    lr_schedule = cfg.lr_schedule if cfg.lr_schedule is None else cfg.lr_schedule.lower()
+    if lr_schedule not in LR_SCHEDULES:
+        p.warn(
+            f"{path}.lr_schedule",
+            f"'{cfg.lr_schedule}' is not adaptive or linear: the learning rate stays constant (as in rl_games)",
+        )
+    if cfg.schedule_type not in SCHEDULE_TYPES:
+        p.problem(
+            f"{path}.schedule_type",
+            f"expected one of {sorted(SCHEDULE_TYPES)}, got '{cfg.schedule_type}'",
+        )
+    if cfg.bound_loss_type not in ("bound", "regularisation"):
+        p.problem(
+            f"{path}.bound_loss_type",
+            f"expected bound or regularisation, got '{cfg.bound_loss_type}'",
+        )
+    if cfg.multi_gpu_sync_stats_mode not in ("pooled", "broadcast"):
+        p.problem(f"{path}.multi_gpu_sync_stats_mode", "expected pooled or broadcast")
+    algo = params.algo.name
+    space = params.network.space
+    if params.network.name == "actor_critic":
+        if algo == "a2c_continuous" and space.continuous is None:
+            p.problem("params.network.space", "a2c_continuous needs network.space.continuous")
+        if algo == "a2c_discrete" and space.discrete is None and space.multi_discrete is None:
+            p.problem(
+                "params.network.space",
+                "a2c_discrete needs network.space.discrete or multi_discrete",
+            )
+    cv = cfg.central_value_config
+    if cv is not None:
+        cvp = f"{path}.central_value_config"
+        _network(cv.network, f"{cvp}.network", p)
+        _positive(p, f"{cvp}.mini_epochs", cv.mini_epochs, "mini_epochs")
+        cv_batch = cfg.horizon_length * cfg.num_actors
+        _minibatch(
+            p,
+            cvp,
+            cv.minibatch_size,
+            cv.minibatch_size_per_env,
+            cfg.num_actors,
+            cv_batch,
+            "central value batch (horizon_length * num_actors)",
+        )
+
+
+def _sac(cfg: schema.SACConfig, p: Parser) -> None:
+    path = "params.config"
+    for key in (
+        "batch_size",
+        "replay_buffer_size",
+        "num_steps_per_episode",
+        "policy_frequency",
+        "init_alpha",
+    ):
+        _positive(p, f"{path}.{key}", getattr(cfg, key), key)
+    if cfg.batch_size and cfg.replay_buffer_size and cfg.batch_size > cfg.replay_buffer_size:
+        p.problem(
+            f"{path}.batch_size",
+            f"batch_size {cfg.batch_size} exceeds replay_buffer_size {cfg.replay_buffer_size}",
+        )
+    if not (0.0 < cfg.critic_tau <= 1.0):
+        p.problem(f"{path}.critic_tau", f"must be in (0, 1], got {cfg.critic_tau}")

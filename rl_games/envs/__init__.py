@@ -1,0 +1,29 @@
+"""Environments: the ``IVecEnv`` interface, env/vecenv registries, envpool and gymnasium vecenvs.
+
+Importing this package registers the built-in env names and vecenv types; their backends
+(envpool, gymnasium) are imported only when an env is built.
+"""
+
+from rl_games.envs.adapter import TorchVecEnv
+from rl_games.envs.base import EnvCreationError, IVecEnv, make_env_info
+from rl_games.envs.registry import (
+    ENV_CONFIGURATIONS,
+    VECENV_TYPES,
+    create_vec_env,
+    env_status,
+    register_env,
+    register_vecenv,
+)
+
+__all__ = [
+    "ENV_CONFIGURATIONS",
+    "VECENV_TYPES",
+    "EnvCreationError",
+    "IVecEnv",
+    "TorchVecEnv",
+    "create_vec_env",
+    "env_status",
+    "make_env_info",
+    "register_env",
+    "register_vecenv",
+]

@@ -1,0 +1,181 @@
+"""Model wrappers (rl_games' ``model`` names): normalizers + distribution around a raw network.
+
+``Model(network_builder).build(config)`` returns an ``nn.Module`` whose state_dict names match
+rl_games: ``a2c_network.*``, ``running_mean_std.*``, ``value_mean_std.*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from rl_games.common.running_mean_std import RunningMeanStd
+from rl_games.networks import distributions as D
+
+
+class A2CModelNetwork(nn.Module):
+    """Shared parts: obs/value normalization and the rl_games ``forward(input_dict)`` contract."""
+
+    kind = "base"
+
+    def __init__(self, a2c_network: nn.Module, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.normalize_value = bool(config.get("normalize_value", False))
+        self.normalize_input = bool(config.get("normalize_input", False))
+        value_size = int(config.get("value_size", 1))
+        if self.normalize_value:
+            self.value_mean_std = RunningMeanStd((value_size,))
+        if self.normalize_input:
+            self.running_mean_std = RunningMeanStd(tuple(config["input_shape"]))
+        self.a2c_network = a2c_network
+
+    def is_rnn(self) -> bool:
+        return self.a2c_network.is_rnn()
+
+    def get_default_rnn_state(self) -> Any:
+        return self.a2c_network.get_default_rnn_state()
+
+    def norm_obs(self, obs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Normalizes (and, in train mode, updates statistics from) the observation batch."""
+        if obs.dtype == torch.uint8:
+            obs = obs.float() / 255.0
+        if not self.normalize_input:
+            return obs
+        with torch.no_grad():
+            return self.running_mean_std(obs, mask=mask)
+
+    def denorm_value(self, value: torch.Tensor) -> torch.Tensor:
+        if not self.normalize_value:
+            return value
+        with torch.no_grad():
+            return self.value_mean_std(value, denorm=True)
+
+    def forward(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        if input_dict.get("is_train", False):
+            return self.evaluate(input_dict)
+        return self.act(input_dict)
+
+    # implemented per action kind
+    def act(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def evaluate(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class ContinuousLogStdNetwork(A2CModelNetwork):
+    """Gaussian policy; the network's sigma output is the log-std (``exp`` parametrization)."""
+
+    kind = "continuous"
+    sigma_is_logstd = True
+
+    def _dist(self, obs_dict: dict[str, Any]) -> tuple:
+        mu, raw_sigma, value, states = self.a2c_network(obs_dict)
+        if self.sigma_is_logstd:
+            logstd = raw_sigma
+            sigma = torch.exp(logstd)
+        else:
+            sigma = raw_sigma
+            logstd = torch.log(sigma)
+        return mu, sigma, logstd, value, states
+
+    def act(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        obs = self.norm_obs(input_dict["obs"])
+        mu, sigma, logstd, value, states = self._dist({**input_dict, "obs": obs})
+        if input_dict.get("deterministic", False):
+            actions = mu
+        else:
+            actions = D.gaussian_sample(mu, sigma)
+        return {
+            "actions": actions,
+            "neglogpacs": D.gaussian_neglogp(actions, mu, sigma, logstd),
+            "values": self.denorm_value(value),
+            "mus": mu,
+            "sigmas": sigma,
+            "rnn_states": states,
+        }
+
+    def evaluate(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        obs = self.norm_obs(input_dict["obs"], input_dict.get("mask"))
+        mu, sigma, logstd, value, states = self._dist({**input_dict, "obs": obs})
+        return {
+            "prev_neglogp": D.gaussian_neglogp(input_dict["prev_actions"], mu, sigma, logstd),
+            "values": value,
+            "entropy": D.gaussian_entropy(logstd),
+            "mus": mu,
+            "sigmas": sigma,
+            "rnn_states": states,
+        }
+
+
+class ContinuousNetwork(ContinuousLogStdNetwork):
+    """``continuous_a2c``: the network's sigma output is the std itself (kept positive here)."""
+
+    sigma_is_logstd = False
+
+    def _dist(self, obs_dict: dict[str, Any]) -> tuple:
+        mu, sigma, value, states = self.a2c_network(obs_dict)
+        # rl_games' continuous_a2c expects a positive sigma (e.g. sigma_activation: softplus)
+        return mu, sigma, torch.log(sigma), value, states
+
+
+class DiscreteNetwork(A2CModelNetwork):
+    """Categorical policy over ``Discrete(n)`` with optional action masks."""
+
+    kind = "discrete"
+
+    def act(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        obs = self.norm_obs(input_dict["obs"])
+        logits, value, states = self.a2c_network({**input_dict, "obs": obs})
+        logits = D.apply_mask(logits, input_dict.get("action_masks"))
+        if input_dict.get("deterministic", False):
+            actions = torch.argmax(logits, dim=-1)
+        else:
+            actions = D.categorical_sample(logits)
+        return {
+            "actions": actions,
+            "neglogpacs": D.categorical_neglogp(logits, actions),
+            "values": self.denorm_value(value),
+            "logits": logits,
+            "rnn_states": states,
+        }
+
+    def evaluate(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        obs = self.norm_obs(input_dict["obs"], input_dict.get("mask"))
+        logits, value, states = self.a2c_network({**input_dict, "obs": obs})
+        masks = input_dict.get("action_masks")
+        logits = D.apply_mask(logits, masks)
+        return {
+            "prev_neglogp": D.categorical_neglogp(logits, input_dict["prev_actions"]),
+            "values": value,
+            "entropy": D.categorical_entropy(logits, masks),
+            "logits": logits,
+            "rnn_states": states,
+        }
+
+
+class ModelBuilderBase:
+    """rl_games model entry: ``Model(network_builder).build(config) -> nn.Module``."""
+
+    network_cls: type[A2CModelNetwork] = A2CModelNetwork
+
+    def __init__(self, network: Any) -> None:
+        self.network_builder = network
+
+    def build(self, config: dict[str, Any]) -> A2CModelNetwork:
+        net = self.network_builder.build("a2c", **config)
+        return self.network_cls(net, config)
+
+
+class ModelA2C(ModelBuilderBase):
+    network_cls = DiscreteNetwork
+
+
+class ModelA2CContinuousLogStd(ModelBuilderBase):
+    network_cls = ContinuousLogStdNetwork
+
+
+class ModelA2CContinuous(ModelBuilderBase):
+    network_cls = ContinuousNetwork

@@ -1,0 +1,175 @@
+"""``Runner``: turns a config into objects through the registries and runs train or play."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from rl_games.builders import ALGORITHMS, MODELS, NETWORKS, PLAYERS
+from rl_games.config import LoadedConfig, apply_overrides, parse_params
+from rl_games.config.errors import ConfigError, Problem
+from rl_games.config.schema import Params
+
+log = logging.getLogger(__name__)
+
+SINGLE_AGENT_VECENVS = {"ENVPOOL", "GYMNASIUM"}
+
+
+def known_num_agents(env_name: str | None) -> int | None:
+    """1 for env names served by our built-in single-agent vecenvs; None when unknown."""
+    from rl_games.envs.registry import ENV_CONFIGURATIONS
+
+    if env_name in ENV_CONFIGURATIONS:
+        entry = ENV_CONFIGURATIONS.get(env_name)
+        if entry.get("vecenv_type") in SINGLE_AGENT_VECENVS and not entry.get("env_creator"):
+            return 1
+    return None
+
+
+def resolve_callable(spec: str) -> Callable[..., Any]:
+    """'pkg.mod:fn' or 'pkg.mod.fn' -> the function."""
+    module, sep, attr = spec.partition(":")
+    if not sep:
+        module, _, attr = spec.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(
+            [Problem("params.config.stop_fn", f"cannot import '{spec}': {exc}")]
+        ) from None
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def set_threads(setting: int | str, world_size: int = 1) -> None:
+    if setting == "auto":
+        torch.set_num_threads(max(1, min(4, (os.cpu_count() or 1) // world_size)))
+    elif isinstance(setting, int) and setting > 0:
+        torch.set_num_threads(setting)
+
+
+class Runner:
+    """rl_games-compatible entry point: ``Runner().load(yaml_dict)``, then ``.run(args)``."""
+
+    def __init__(self, algo_observer: Any = None) -> None:
+        self.algo_observer = algo_observer
+        self.algo_factory = ALGORITHMS
+        self.player_factory = PLAYERS
+        self.loaded: LoadedConfig | None = None
+        self.params: Params | None = None
+        self.agent: Any = None
+
+    # ------------------------------------------------------------------ config
+    def load(
+        self, yaml_conf: dict, overrides: list[str] | tuple[str, ...] = (), source: str = "config"
+    ) -> Params:
+        doc = apply_overrides(yaml_conf, list(overrides)) if overrides else yaml_conf
+        self._import_modules(doc)
+        env_name = ((doc.get("params") or {}).get("config") or {}).get("env_name")
+        self.loaded = parse_params(doc, source, num_agents=known_num_agents(env_name))
+        self.params = self.loaded.params
+        self._register_vecenv_type(self.params)
+        return self.params
+
+    def reset(self) -> None:
+        self.agent = None
+
+    @staticmethod
+    def _import_modules(doc: dict) -> None:
+        mods = ((doc.get("params") or {}).get("config") or {}).get("import_modules") or []
+        for name in mods if isinstance(mods, list) else []:
+            importlib.import_module(name)
+
+    @staticmethod
+    def _register_vecenv_type(params: Params) -> None:
+        from rl_games.envs.registry import ENV_CONFIGURATIONS, register_env
+
+        cfg = params.config
+        if cfg.vecenv_type and cfg.env_name not in ENV_CONFIGURATIONS:
+            register_env(
+                cfg.env_name,
+                {"vecenv_type": cfg.vecenv_type, "env_creator": None, "default_env_config": {}},
+            )
+
+    def check_warnings(self) -> list[str]:
+        """Registry and env-package problems, reported as warnings by ``--check``."""
+        from rl_games.envs import env_status
+
+        p = self.params
+        assert p is not None
+        out = []
+        for reg, name, path in (
+            (ALGORITHMS, p.algo.name, "params.algo.name"),
+            (MODELS, p.model.name, "params.model.name"),
+            (NETWORKS, p.network.name, "params.network.name"),
+        ):
+            if name not in reg:
+                out.append(f"{path}: {reg.missing_message(name)} (user code may register it)")
+        status = env_status(p.config.env_name, p.config.env_config)
+        if status:
+            out.append(f"params.config.env_name: {status}")
+        return out
+
+    # ------------------------------------------------------------------ run
+    def _prepare(self, args: dict) -> Params:
+        if self.params is None:
+            raise RuntimeError("Runner.load(config) must be called before run()")
+        params = self.params
+        seed = params.seed if params.seed is not None else int(time.time())
+        seed_everything(seed)
+        set_threads(params.torch_threads)
+        if getattr(params.config, "multi_gpu", False):
+            raise NotImplementedError(
+                "multi_gpu (torchrun) training lands with the distributed issue"
+            )
+        return params
+
+    def run(self, args: dict[str, Any]) -> Any:
+        if args.get("play") and not args.get("train"):
+            return self.run_play(args)
+        return self.run_train(args)
+
+    def run_train(self, args: dict[str, Any]) -> Any:
+        params = self._prepare(args)
+        agent = self.algo_factory.get(params.algo.name)(base_name="run", params=params)
+        self.agent = agent
+        stop_fn = args.get("stop_fn") or params.config.stop_fn
+        agent.stop_fn = resolve_callable(stop_fn) if isinstance(stop_fn, str) else stop_fn
+        agent.observer = self.algo_observer
+        if args.get("checkpoint"):
+            agent.restore(args["checkpoint"])
+        if args.get("sigma") is not None:
+            _set_sigma(agent.model, float(args["sigma"]))
+        return agent.train()
+
+    def run_play(self, args: dict[str, Any]) -> Any:
+        params = self._prepare(args)
+        player = self.player_factory.get(params.algo.name)(params=params)
+        if args.get("checkpoint"):
+            player.restore(args["checkpoint"])
+        else:
+            log.warning("--play without --checkpoint: playing an untrained policy")
+        if args.get("sigma") is not None:
+            player.set_sigma(float(args["sigma"]))
+        return player.run()
+
+
+def _set_sigma(model: torch.nn.Module, sigma: float) -> None:
+    net = getattr(model, "a2c_network", None)
+    if isinstance(getattr(net, "sigma", None), torch.nn.Parameter):
+        with torch.no_grad():
+            net.sigma.fill_(sigma)
+    else:
+        log.warning("--sigma needs a network with fixed_sigma: True; ignored")
