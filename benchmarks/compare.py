@@ -50,6 +50,7 @@ import glob
 import json
 import os
 import platform
+import resource
 import shlex
 import signal
 import statistics
@@ -73,7 +74,7 @@ TAG_FPS = "performance/step_inference_rl_update_fps"
 # --------------------------------------------------------------------------------------------
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--file", "-f", required=True, help="rl_games YAML (envpool env)")
+    p.add_argument("--file", "-f", help="rl_games YAML (envpool env)")
     p.add_argument("--target", type=float, default=None, help="score to reach (default: config.score_to_win)")
     p.add_argument("--max-frames", type=int, default=None, help="frame cap (default: config.max_frames)")
     p.add_argument("--seeds", type=int, nargs="+", default=[1])
@@ -180,6 +181,8 @@ def _metrics(scalars: dict, target: float | None, t_launch: float) -> dict:
         m["first_epoch_end_s"] = min(e[0] for e in fps) - t_launch
         steady = fps[1:] if len(fps) > 1 else fps
         m["sps_median"] = statistics.median(v for _, _, v in steady)
+        vals = sorted(v for _, _, v in steady)
+        m["sps_p10"] = vals[len(vals) // 10]
         m["n_epochs_logged"] = len(fps)
         if len(steady) >= 2:
             # frames logged at epoch k cover epochs up to k (discrete) or k-1 (continuous):
@@ -191,8 +194,31 @@ def _metrics(scalars: dict, target: float | None, t_launch: float) -> dict:
     return m
 
 
+def _cpu_busy_s() -> float | None:
+    """Machine-wide busy CPU seconds so far (all cores), from /proc/stat; None where unavailable."""
+    try:
+        with open("/proc/stat") as f:
+            vals = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+    return (sum(vals[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _run_proc(cmd: list[str], log_path: str, timeout: float, env: dict) -> dict:
+    """Run one training process; also measure how busy the rest of the host was meanwhile.
+
+    other_load = CPU seconds used by everything else on the machine / (wall x cores). On a shared
+    2-core box anything above ~0.1 means the timings are contaminated (oversubscribed torch/envpool
+    threads stall for whole time slices); rerun when the host is quiet.
+    """
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    busy0, child0, load0 = _cpu_busy_s(), _children_cpu_s(), os.getloadavg()[0]
     print(f"  $ {' '.join(shlex.quote(c) for c in cmd)}", flush=True)
     with open(log_path, "w") as log:
         log.write("# " + " ".join(shlex.quote(c) for c in cmd) + "\n")
@@ -212,8 +238,12 @@ def _run_proc(cmd: list[str], log_path: str, timeout: float, env: dict) -> dict:
                 os.killpg(proc.pid, signal.SIGKILL)
                 rc = proc.wait()
         t1 = time.time()
+    busy1, child1, load1 = _cpu_busy_s(), _children_cpu_s(), os.getloadavg()[0]
     res = {"cmd": cmd, "log": log_path, "rc": rc, "timed_out": timed_out, "t_launch": t0,
-           "process_wall_s": t1 - t0}
+           "process_wall_s": t1 - t0, "cpu_s": child1 - child0, "loadavg_1m": [load0, load1]}
+    if busy0 is not None and busy1 is not None and t1 > t0:
+        others = max(0.0, (busy1 - busy0) - (child1 - child0))
+        res["other_load"] = others / ((t1 - t0) * (os.cpu_count() or 1))
     if rc != 0 and not timed_out:
         with open(log_path) as f:
             tail = f.read()[-1500:]
@@ -314,8 +344,8 @@ def _report(res: dict) -> str:
                  f"target {target}, frame cap {res['max_frames']}, torch threads {res['threads']}")
     lines.append("")
     lines.append("| tool | seed | wall to target s (primary) | train s to target (tool clock) | frames to target "
-                 "| best / final reward | SPS median (fps total) | e2e SPS | SPS / env SPS | process wall s |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "| best / final reward | SPS median (fps total) | e2e SPS | SPS / env SPS | process wall s | other load |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in res["runs"]:
         m = r["metrics"]
         if target is None:
@@ -334,7 +364,8 @@ def _report(res: dict) -> str:
             f"| {r['tool']} | {r['seed']} | {wt} | {_fmt(m.get('train_s_to_target'), 0)} | "
             f"{_fmt(m.get('frames_to_target'), 0)} | {_fmt(m.get('best_reward'))} / {_fmt(m.get('final_reward'))} | "
             f"{_fmt(m.get('sps_median'), 0)} | {_fmt(m.get('e2e_sps'), 0)} | "
-            f"{_fmt(_ratio(m.get('sps_median'), env_sps), 2)} | {_fmt(r['process_wall_s'])} |"
+            f"{_fmt(_ratio(m.get('sps_median'), env_sps), 2)} | {_fmt(r['process_wall_s'])} | "
+            f"{_fmt(r.get('other_load'), 2)} |"
         )
     for tool in ("ours", "rlgames"):
         s = res["summary"].get(tool)
@@ -344,7 +375,7 @@ def _report(res: dict) -> str:
             f"| **{tool} median** | {s['n_reached']}/{s['n']} reached | **{_fmt(s['wall_to_target_s'])}** | "
             f"{_fmt(s['train_s_to_target'], 0)} | {_fmt(s['frames_to_target'], 0)} | "
             f"{_fmt(s['best_reward'])} / {_fmt(s['final_reward'])} | {_fmt(s['sps_median'], 0)} | "
-            f"{_fmt(s['e2e_sps'], 0)} | {_fmt(_ratio(s['sps_median'], env_sps), 2)} | {_fmt(s['process_wall_s'])} |"
+            f"{_fmt(s['e2e_sps'], 0)} | {_fmt(_ratio(s['sps_median'], env_sps), 2)} | {_fmt(s['process_wall_s'])} | |"
         )
     lines.append("")
     rt = res["ratios"]
@@ -360,6 +391,9 @@ def _report(res: dict) -> str:
     lines.append(f"| process wall, ours / rl-games | {_fmt(rt.get('process_wall'), 2)} |")
     lines.append("")
     lines.append(f"Raw envpool SPS (random actions, {res['num_envs']} envs): {_fmt(env_sps, 0)}")
+    lines.append("")
+    lines.append("other load = CPU used by other processes / (wall x cores) during the run; above ~0.1 the "
+                 "host was shared and the timings are contaminated.")
     return "\n".join(lines)
 
 
@@ -390,6 +424,9 @@ def main() -> int:
         print(_report(res))
         return 0
 
+    if not a.file:
+        print("--file is required (unless --reuse)", file=sys.stderr)
+        return 2
     yaml_path = os.path.abspath(a.file)
     with open(yaml_path) as f:
         cfg = yaml.safe_load(f)
@@ -471,7 +508,8 @@ def main() -> int:
             m = r["metrics"]
             print(f"  -> rc={r['rc']} wall={r['process_wall_s']:.1f}s reached={m.get('reached')} "
                   f"wall_to_target={_fmt(m.get('wall_to_target_s'))} frames_to_target={m.get('frames_to_target')} "
-                  f"best={_fmt(m.get('best_reward'))} sps={_fmt(m.get('sps_median'), 0)}", flush=True)
+                  f"best={_fmt(m.get('best_reward'))} sps={_fmt(m.get('sps_median'), 0)} "
+                  f"other_load={_fmt(r.get('other_load'), 2)}", flush=True)
             runs.append(r)
 
     env_sps = None

@@ -205,6 +205,7 @@ class CommonConfig:
     device: str = f(
         "cuda:0", "training device; falls back to cpu with a warning when CUDA is absent"
     )
+    device_name: str | None = f(None, "rl_games' player device key (default: device)")
     gamma: float = f(0.99, "discount")
     normalize_input: bool = f(False, "observation RunningMeanStd inside the model")
     mixed_precision: bool = f(False, "bf16 autocast for the update (CUDA only)")

@@ -25,7 +25,7 @@ class PPOPlayer:
 
         self.params, cfg = params, params.config
         self.pcfg = cfg.player
-        self.device = resolve_device(self.pcfg.device_name or cfg.device)
+        self.device = resolve_device(self.pcfg.device_name or cfg.device_name or cfg.device)
         num = self.pcfg.num_actors or max(1, min(cfg.num_actors, self.pcfg.games_num))
         self.env = env or build_env(
             cfg, params.seed, self.device, num_actors=num, env_config=self.pcfg.env_config
