@@ -37,10 +37,10 @@ def _not_yet(kind: str, name: str, issue: str) -> Callable[..., Any]:
 
 ALGORITHMS.register("a2c_continuous", _lazy("rl_games.algos.ppo.agent:PPOAgent"))
 ALGORITHMS.register("a2c_discrete", _lazy("rl_games.algos.ppo.agent:PPOAgent"))
-ALGORITHMS.register("sac", _not_yet("algorithm", "sac", "see the SAC issue"))
+ALGORITHMS.register("sac", _lazy("rl_games.algos.sac.agent:SACAgent"))
 PLAYERS.register("a2c_continuous", _lazy("rl_games.training.player:PPOPlayer"))
 PLAYERS.register("a2c_discrete", _lazy("rl_games.training.player:PPOPlayer"))
-PLAYERS.register("sac", _not_yet("player", "sac", "see the SAC issue"))
+PLAYERS.register("sac", _lazy("rl_games.training.sac_player:SACPlayer"))
 
 MODELS.register("continuous_a2c_logstd", _lazy("rl_games.networks.models:ModelA2CContinuousLogStd"))
 MODELS.register("continuous_a2c", _lazy("rl_games.networks.models:ModelA2CContinuous"))
@@ -49,15 +49,13 @@ MODELS.register(
     "multi_discrete_a2c", _not_yet("model", "multi_discrete_a2c", "see the PPO breadth issue")
 )
 MODELS.register("central_value", _not_yet("model", "central_value", "see the central value issue"))
-MODELS.register("soft_actor_critic", _not_yet("model", "soft_actor_critic", "see the SAC issue"))
+MODELS.register("soft_actor_critic", _lazy("rl_games.networks.sac:ModelSACContinuous"))
 
 NETWORKS.register("actor_critic", _lazy("rl_games.networks.actor_critic:A2CBuilder"))
 NETWORKS.register(
     "resnet_actor_critic", _not_yet("network", "resnet_actor_critic", "see the PPO breadth issue")
 )
-NETWORKS.register(
-    "soft_actor_critic", _not_yet("network", "soft_actor_critic", "see the SAC issue")
-)
+NETWORKS.register("soft_actor_critic", _lazy("rl_games.networks.sac:SACBuilder"))
 
 
 def build_network_builder(network_cfg: Any) -> Any:

@@ -76,6 +76,7 @@ class TrainerBase:
         self.writer = make_writer(None)
         self._pending_best: dict[str, Any] | None = None
         self._last_best_write = -math.inf
+        self._best_written_epoch = -1
         self.start_time = time.perf_counter()
 
     # ------------------------------------------------------------------ run dir
@@ -123,6 +124,7 @@ class TrainerBase:
         if now - self._last_best_write >= self.cfg.save_best_min_interval:
             self.save(self.cfg.name)
             self._last_best_write = now
+            self._best_written_epoch = self.epoch_num
             self._pending_best = None
         elif self.rank == 0:
             self._pending_best = _cpu_copy(self.get_full_state_weights())
@@ -150,7 +152,9 @@ class TrainerBase:
         self.flush_pending_best()
         if reason == "score_to_win":
             log.info("Maximum reward achieved. Network won!")
-            self.save(name)
+            if self._best_written_epoch != self.epoch_num:
+                self.best_reward = max(self.best_reward, float(mean_reward))
+                self.save(name)
             self.save(f"{name}_ep_{self.epoch_num}_rew_{rew}")
         elif reason == "max_epochs":
             log.info("MAX EPOCHS NUM!")

@@ -60,6 +60,19 @@ def build_policy(
     return model.to(device), info
 
 
+def make_adam(
+    params: Any, lr: float, weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.999)
+) -> torch.optim.Adam:
+    """Adam (eps 1e-8) with the fused kernel where this torch build has it (CPU and CUDA)."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(
+            params, lr=lr, eps=1e-8, betas=betas, weight_decay=weight_decay, fused=True
+        )
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(params, lr=lr, eps=1e-8, betas=betas, weight_decay=weight_decay)
+
+
 class PPOAgent(TrainerBase):
     """``a2c_continuous`` / ``a2c_discrete``."""
 
@@ -79,9 +92,7 @@ class PPOAgent(TrainerBase):
             params, self.env, self.device
         )
         self.is_continuous = kind == "continuous"
-        self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=cfg.learning_rate, eps=1e-8, weight_decay=cfg.weight_decay
-        )
+        self.optimizer = make_adam(self.model.parameters(), cfg.learning_rate, cfg.weight_decay)
         self.last_lr, self.entropy_coef = float(cfg.learning_rate), float(cfg.entropy_coef)
         self.scheduler = self._make_scheduler()
         self.use_bf16 = bool(cfg.mixed_precision and self.device.type == "cuda")
