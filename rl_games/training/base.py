@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -168,6 +170,24 @@ class TrainerBase:
         else:  # interrupted
             log.warning("training interrupted (%s): saving a last checkpoint", reason)
             self.save(f"last_{name}_ep_{self.epoch_num}_rew_{rew}")
+
+
+class TerminateOnSignal:
+    """Turn SIGTERM into KeyboardInterrupt while training, so both save a last checkpoint."""
+
+    def __enter__(self) -> TerminateOnSignal:
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
 
 
 def _cpu_copy(obj: Any) -> Any:

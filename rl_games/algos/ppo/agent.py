@@ -20,7 +20,7 @@ from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, PPOConfig
 from rl_games.envs import TorchVecEnv
 from rl_games.storage.rollout import RolloutStorage
-from rl_games.training.base import TrainerBase
+from rl_games.training.base import TerminateOnSignal, TrainerBase
 from rl_games.training.episode_stats import EpisodeTracker
 from rl_games.training.progress import progress_line
 
@@ -237,16 +237,17 @@ class PPOAgent(TrainerBase):
         self.start_time = time.perf_counter()
         mean_reward, reason = None, None
         try:
-            while reason is None:
-                self.epoch_num += 1
-                stats = self.train_epoch()
-                self.frame += self.batch_size * self.world_size
-                self.episodes.flush(self.cfg.horizon_length)
-                mean = self.episodes.mean_reward()
-                mean_reward = None if mean is None else float(mean[0])
-                self.log_epoch(stats)
-                self.maybe_save_best(mean_reward)
-                reason = self.stop_reason(mean_reward)
+            with TerminateOnSignal():
+                while reason is None:
+                    self.epoch_num += 1
+                    stats = self.train_epoch()
+                    self.frame += self.batch_size * self.world_size
+                    self.episodes.flush(self.cfg.horizon_length)
+                    mean = self.episodes.mean_reward()
+                    mean_reward = None if mean is None else float(mean[0])
+                    self.log_epoch(stats)
+                    self.maybe_save_best(mean_reward)
+                    reason = self.stop_reason(mean_reward)
         except KeyboardInterrupt:
             reason = "interrupted"
         self.save_on_stop(reason, mean_reward)
