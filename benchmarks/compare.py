@@ -73,33 +73,66 @@ TAG_FPS = "performance/step_inference_rl_update_fps"
 # helpers
 # --------------------------------------------------------------------------------------------
 def _parse() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--file", "-f", help="rl_games YAML (envpool env)")
-    p.add_argument("--target", type=float, default=None, help="score to reach (default: config.score_to_win)")
-    p.add_argument("--max-frames", type=int, default=None, help="frame cap (default: config.max_frames)")
+    p.add_argument(
+        "--target", type=float, default=None, help="score to reach (default: config.score_to_win)"
+    )
+    p.add_argument(
+        "--max-frames", type=int, default=None, help="frame cap (default: config.max_frames)"
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=[1])
-    p.add_argument("--threads", type=int, default=None, help="torch threads for both tools (default: cpu count)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for both tools (default: cpu count)",
+    )
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per training process")
     p.add_argument("--only", choices=["both", "ours", "rlgames"], default="both")
     p.add_argument("--rlg-python", default=DEFAULT_RLG_PY)
-    p.add_argument("--ours-cmd", default=f"{shlex.quote(sys.executable)} runner.py",
-                   help="how to start our runner (run from the repo root)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
-                   help="override for BOTH tools, path relative to params (e.g. config.torch_compile=False)")
+    p.add_argument(
+        "--ours-cmd",
+        default=f"{shlex.quote(sys.executable)} runner.py",
+        help="how to start our runner (run from the repo root)",
+    )
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override for BOTH tools, path relative to params (e.g. config.torch_compile=False)",
+    )
     p.add_argument("--ours-set", action="append", default=[], metavar="PATH=VALUE")
     p.add_argument("--rlg-set", action="append", default=[], metavar="PATH=VALUE")
-    p.add_argument("--rlg-stop-at-target", action="store_true",
-                   help="stop rl-games at the first epoch >= target (its own score_to_win needs a new "
-                        "best after save_best_after); only changes process_wall_s, not the TB metrics")
-    p.add_argument("--no-warmup", action="store_true",
-                   help="skip the short untimed run of each tool that fills the torch.compile cache")
-    p.add_argument("--warmup-frames", type=int, default=None,
-                   help="frame cap of the warm-up runs (default: 3 epochs)")
+    p.add_argument(
+        "--rlg-stop-at-target",
+        action="store_true",
+        help="stop rl-games at the first epoch >= target (its own score_to_win needs a new "
+        "best after save_best_after); only changes process_wall_s, not the TB metrics",
+    )
+    p.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="skip the short untimed run of each tool that fills the torch.compile cache",
+    )
+    p.add_argument(
+        "--warmup-frames",
+        type=int,
+        default=None,
+        help="frame cap of the warm-up runs (default: 3 epochs)",
+    )
     p.add_argument("--no-env-sps", action="store_true")
     p.add_argument("--out-dir", default=os.path.join(HERE, "results"))
     p.add_argument("--tag", default="", help="suffix for the result file names")
-    p.add_argument("--reuse", default=None,
-                   help="do not train: re-read the JSON of an earlier compare.py and re-report it")
+    p.add_argument(
+        "--reuse",
+        default=None,
+        help="do not train: re-read the JSON of an earlier compare.py and re-report it",
+    )
     return p.parse_args()
 
 
@@ -137,7 +170,11 @@ def _find_summaries(train_dir: str, name: str) -> str | None:
     exact = os.path.join(train_dir, name, "summaries")
     if glob.glob(os.path.join(exact, "events.out.tfevents.*")):
         return exact
-    hits = sorted(glob.glob(os.path.join(train_dir, name + "*", "**", "events.out.tfevents.*"), recursive=True))
+    hits = sorted(
+        glob.glob(
+            os.path.join(train_dir, name + "*", "**", "events.out.tfevents.*"), recursive=True
+        )
+    )
     return os.path.dirname(hits[0]) if hits else None
 
 
@@ -224,8 +261,9 @@ def _run_proc(cmd: list[str], log_path: str, timeout: float, env: dict) -> dict:
         log.write("# " + " ".join(shlex.quote(c) for c in cmd) + "\n")
         log.flush()
         t0 = time.time()
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
         timed_out = False
         try:
             rc = proc.wait(timeout=timeout)
@@ -239,8 +277,16 @@ def _run_proc(cmd: list[str], log_path: str, timeout: float, env: dict) -> dict:
                 rc = proc.wait()
         t1 = time.time()
     busy1, child1, load1 = _cpu_busy_s(), _children_cpu_s(), os.getloadavg()[0]
-    res = {"cmd": cmd, "log": log_path, "rc": rc, "timed_out": timed_out, "t_launch": t0,
-           "process_wall_s": t1 - t0, "cpu_s": child1 - child0, "loadavg_1m": [load0, load1]}
+    res = {
+        "cmd": cmd,
+        "log": log_path,
+        "rc": rc,
+        "timed_out": timed_out,
+        "t_launch": t0,
+        "process_wall_s": t1 - t0,
+        "cpu_s": child1 - child0,
+        "loadavg_1m": [load0, load1],
+    }
     if busy0 is not None and busy1 is not None and t1 > t0:
         others = max(0.0, (busy1 - busy0) - (child1 - child0))
         res["other_load"] = others / ((t1 - t0) * (os.cpu_count() or 1))
@@ -252,10 +298,19 @@ def _run_proc(cmd: list[str], log_path: str, timeout: float, env: dict) -> dict:
 
 
 def _ours_cmd(a, yaml_path, seed, train_dir, name, max_frames, threads, extra_sets):
-    cmd = shlex.split(a.ours_cmd) + ["--train", "--file", yaml_path, "--seed", str(seed),
-                                     "--set", f"config.train_dir={train_dir}",
-                                     "--set", f"config.full_experiment_name={name}",
-                                     "--set", f"torch_threads={threads}"]
+    cmd = shlex.split(a.ours_cmd) + [
+        "--train",
+        "--file",
+        yaml_path,
+        "--seed",
+        str(seed),
+        "--set",
+        f"config.train_dir={train_dir}",
+        "--set",
+        f"config.full_experiment_name={name}",
+        "--set",
+        f"torch_threads={threads}",
+    ]
     if max_frames is not None:
         cmd += ["--set", f"config.max_frames={max_frames}"]
     for s in extra_sets:
@@ -264,8 +319,22 @@ def _ours_cmd(a, yaml_path, seed, train_dir, name, max_frames, threads, extra_se
 
 
 def _rlg_cmd(a, yaml_path, seed, train_dir, name, max_frames, threads, extra_sets, stop_score):
-    cmd = [a.rlg_python, os.path.join(HERE, "run_rl_games.py"), "--file", yaml_path, "--seed", str(seed),
-           "--train_dir", train_dir, "--name", name, "--threads", str(threads), "--device", "cpu"]
+    cmd = [
+        a.rlg_python,
+        os.path.join(HERE, "run_rl_games.py"),
+        "--file",
+        yaml_path,
+        "--seed",
+        str(seed),
+        "--train_dir",
+        train_dir,
+        "--name",
+        name,
+        "--threads",
+        str(threads),
+        "--device",
+        "cpu",
+    ]
     if max_frames is not None:
         cmd += ["--max_frames", str(max_frames)]
     if stop_score is not None:
@@ -281,8 +350,20 @@ def _env_sps(a, env_id, num_envs, threads, envpool_threads, out_json):
         import envpool  # noqa: F401
     except ImportError:
         py = a.rlg_python
-    cmd = [py, os.path.join(HERE, "env_sps.py"), "--env", env_id, "--num-envs", str(num_envs),
-           "--threads", str(threads), "--num-threads", str(envpool_threads), "--json-out", out_json]
+    cmd = [
+        py,
+        os.path.join(HERE, "env_sps.py"),
+        "--env",
+        env_id,
+        "--num-envs",
+        str(num_envs),
+        "--threads",
+        str(threads),
+        "--num-threads",
+        str(envpool_threads),
+        "--json-out",
+        out_json,
+    ]
     print(f"  $ {' '.join(shlex.quote(c) for c in cmd)}", flush=True)
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
@@ -292,7 +373,11 @@ def _env_sps(a, env_id, num_envs, threads, envpool_threads, out_json):
 
 
 def _versions(a) -> dict:
-    v = {"python": sys.version.split()[0], "machine": platform.platform(), "cpu_count": os.cpu_count()}
+    v = {
+        "python": sys.version.split()[0],
+        "machine": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
     try:
         import torch
 
@@ -300,14 +385,17 @@ def _versions(a) -> dict:
     except ImportError:
         pass
     if os.path.exists(a.rlg_python):
-        code = ("import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in "
-                "('rl-games','torch','envpool','gymnasium','numpy')}))")
+        code = (
+            "import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in "
+            "('rl-games','torch','envpool','gymnasium','numpy')}))"
+        )
         r = subprocess.run([a.rlg_python, "-c", code], capture_output=True, text=True)
         if r.returncode == 0:
             v["rlgames_venv"] = json.loads(r.stdout)
     try:
-        v["git_head"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                                       capture_output=True, text=True).stdout.strip()
+        v["git_head"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
     except OSError:
         pass
     return v
@@ -340,11 +428,15 @@ def _report(res: dict) -> str:
     target = res["target"]
     env_sps = (res.get("env_sps") or {}).get("sps_median")
     lines = []
-    lines.append(f"### {os.path.basename(res['file'])}: {res['env_id']}, {res['num_envs']} envs, "
-                 f"target {target}, frame cap {res['max_frames']}, torch threads {res['threads']}")
+    lines.append(
+        f"### {os.path.basename(res['file'])}: {res['env_id']}, {res['num_envs']} envs, "
+        f"target {target}, frame cap {res['max_frames']}, torch threads {res['threads']}"
+    )
     lines.append("")
-    lines.append("| tool | seed | wall to target s (primary) | train s to target (tool clock) | frames to target "
-                 "| best / final reward | SPS median (fps total) | e2e SPS | SPS / env SPS | process wall s | other load |")
+    lines.append(
+        "| tool | seed | wall to target s (primary) | train s to target (tool clock) | frames to target "
+        "| best / final reward | SPS median (fps total) | e2e SPS | SPS / env SPS | process wall s | other load |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in res["runs"]:
         m = r["metrics"]
@@ -381,8 +473,10 @@ def _report(res: dict) -> str:
     rt = res["ratios"]
     lines.append("| ratio | value |")
     lines.append("|---|---|")
-    lines.append(f"| wall to target, ours / rl-games (primary; < 1 is better) | {_fmt(rt.get('wall_to_target'), 2)} "
-                 f"(speedup {_fmt(_ratio(1.0, rt.get('wall_to_target')) if rt.get('wall_to_target') else None, 2)}x) |")
+    lines.append(
+        f"| wall to target, ours / rl-games (primary; < 1 is better) | {_fmt(rt.get('wall_to_target'), 2)} "
+        f"(speedup {_fmt(_ratio(1.0, rt.get('wall_to_target')) if rt.get('wall_to_target') else None, 2)}x) |"
+    )
     lines.append(f"| frames to target, ours / rl-games | {_fmt(rt.get('frames_to_target'), 2)} |")
     lines.append(f"| SPS (fps total), ours / rl-games | {_fmt(rt.get('sps'), 2)} |")
     lines.append(f"| e2e SPS, ours / rl-games | {_fmt(rt.get('e2e_sps'), 2)} |")
@@ -392,8 +486,10 @@ def _report(res: dict) -> str:
     lines.append("")
     lines.append(f"Raw envpool SPS (random actions, {res['num_envs']} envs): {_fmt(env_sps, 0)}")
     lines.append("")
-    lines.append("other load = CPU used by other processes / (wall x cores) during the run; above ~0.1 the "
-                 "host was shared and the timings are contaminated.")
+    lines.append(
+        "other load = CPU used by other processes / (wall x cores) during the run; above ~0.1 the "
+        "host was shared and the timings are contaminated."
+    )
     return "\n".join(lines)
 
 
@@ -432,8 +528,11 @@ def main() -> int:
         cfg = yaml.safe_load(f)
     params = cfg["params"]
     if _get(params, "config.env_name") != "envpool":
-        print("compare.py expects an envpool config (config.env_name: envpool): rl-games 1.6.5 needs Ray "
-              "for gym/gymnasium envs.", file=sys.stderr)
+        print(
+            "compare.py expects an envpool config (config.env_name: envpool): rl-games 1.6.5 needs Ray "
+            "for gym/gymnasium envs.",
+            file=sys.stderr,
+        )
         return 2
     env_id = _get(params, "config.env_config.env_name")
     num_envs = int(_get(params, "config.num_actors", 16))
@@ -452,18 +551,26 @@ def main() -> int:
     os.makedirs(train_dir, exist_ok=True)
 
     env = dict(os.environ)
-    env.update({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
+    )
     env.pop("CUDA_VISIBLE_DEVICES", None)
 
     tools = ["ours", "rlgames"] if a.only == "both" else [a.only]
     if "rlgames" in tools and not os.path.exists(a.rlg_python):
-        print(f"{a.rlg_python} not found: run benchmarks/setup_rl_games_venv.sh first", file=sys.stderr)
+        print(
+            f"{a.rlg_python} not found: run benchmarks/setup_rl_games_venv.sh first",
+            file=sys.stderr,
+        )
         return 2
     ours_sets = a.sets + a.ours_set
     rlg_sets = a.sets + a.rlg_set
 
-    print(f"compare: {yaml_path} env={env_id} num_envs={num_envs} target={target} max_frames={max_frames} "
-          f"threads={threads} seeds={a.seeds}\n  results under {run_root}", flush=True)
+    print(
+        f"compare: {yaml_path} env={env_id} num_envs={num_envs} target={target} max_frames={max_frames} "
+        f"threads={threads} seeds={a.seeds}\n  results under {run_root}",
+        flush=True,
+    )
 
     # Warm-up: fill the torch.compile / inductor caches so a cold cache (~20-30 s on this CPU)
     # does not land on whichever tool happens to run first. Untimed.
@@ -475,7 +582,9 @@ def main() -> int:
             if tool == "ours":
                 cmd = _ours_cmd(a, yaml_path, a.seeds[0], train_dir, name, wf, threads, ours_sets)
             else:
-                cmd = _rlg_cmd(a, yaml_path, a.seeds[0], train_dir, name, wf, threads, rlg_sets, None)
+                cmd = _rlg_cmd(
+                    a, yaml_path, a.seeds[0], train_dir, name, wf, threads, rlg_sets, None
+                )
             _run_proc(cmd, os.path.join(run_root, "logs", name + ".log"), min(a.timeout, 600), env)
 
     runs = []
@@ -488,7 +597,9 @@ def main() -> int:
                 cmd = _ours_cmd(a, yaml_path, seed, train_dir, name, max_frames, threads, ours_sets)
             else:
                 stop = target if a.rlg_stop_at_target else None
-                cmd = _rlg_cmd(a, yaml_path, seed, train_dir, name, max_frames, threads, rlg_sets, stop)
+                cmd = _rlg_cmd(
+                    a, yaml_path, seed, train_dir, name, max_frames, threads, rlg_sets, stop
+                )
             r = _run_proc(cmd, os.path.join(run_root, "logs", name + ".log"), a.timeout, env)
             r.update({"tool": tool, "seed": seed, "name": name})
             summ = _find_summaries(train_dir, name)
@@ -500,23 +611,30 @@ def main() -> int:
                     r["metrics"] = _metrics(_read_scalars(summ), target, r["t_launch"])
                 except Exception as e:  # noqa: BLE001 - report and keep going
                     r["metrics"] = {"error": f"TB read failed: {e}"}
-            missing = [t for t in (TAG_REWARD_TIME, TAG_REWARD_STEP, TAG_FPS)
-                       if t not in r["metrics"].get("tags", [])]
+            missing = [
+                t
+                for t in (TAG_REWARD_TIME, TAG_REWARD_STEP, TAG_FPS)
+                if t not in r["metrics"].get("tags", [])
+            ]
             if missing and summ is not None:
                 r["metrics"]["missing_tags"] = missing
                 print(f"  ! missing TB tags {missing}", flush=True)
             m = r["metrics"]
-            print(f"  -> rc={r['rc']} wall={r['process_wall_s']:.1f}s reached={m.get('reached')} "
-                  f"wall_to_target={_fmt(m.get('wall_to_target_s'))} frames_to_target={m.get('frames_to_target')} "
-                  f"best={_fmt(m.get('best_reward'))} sps={_fmt(m.get('sps_median'), 0)} "
-                  f"other_load={_fmt(r.get('other_load'), 2)}", flush=True)
+            print(
+                f"  -> rc={r['rc']} wall={r['process_wall_s']:.1f}s reached={m.get('reached')} "
+                f"wall_to_target={_fmt(m.get('wall_to_target_s'))} frames_to_target={m.get('frames_to_target')} "
+                f"best={_fmt(m.get('best_reward'))} sps={_fmt(m.get('sps_median'), 0)} "
+                f"other_load={_fmt(r.get('other_load'), 2)}",
+                flush=True,
+            )
             runs.append(r)
 
     env_sps = None
     if not a.no_env_sps and env_id:
         print(f"[env_sps] {env_id} x {num_envs}", flush=True)
-        env_sps = _env_sps(a, env_id, num_envs, threads, envpool_threads,
-                           os.path.join(run_root, "env_sps.json"))
+        env_sps = _env_sps(
+            a, env_id, num_envs, threads, envpool_threads, os.path.join(run_root, "env_sps.json")
+        )
 
     res = {
         "file": yaml_path,

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -28,7 +29,9 @@ import numpy as np
 
 
 def _parse() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--env", required=True, help="envpool task id, e.g. CartPole-v1, Ant-v5")
     p.add_argument("--num-envs", type=int, default=16)
     p.add_argument(
@@ -37,10 +40,16 @@ def _parse() -> argparse.Namespace:
         default=0,
         help="envpool num_threads (0 = envpool default: min(num_envs, cores))",
     )
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (if torch is importable)")
-    p.add_argument("--steps", type=int, default=None, help="timed batched steps (default: ~2s worth)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch.set_num_threads (if torch is importable)"
+    )
+    p.add_argument(
+        "--steps", type=int, default=None, help="timed batched steps (default: ~2s worth)"
+    )
     p.add_argument("--warmup", type=int, default=200, help="untimed batched steps first")
-    p.add_argument("--repeats", type=int, default=3, help="timed repetitions; the median is reported")
+    p.add_argument(
+        "--repeats", type=int, default=3, help="timed repetitions; the median is reported"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--env-type", default="gymnasium", help="envpool env_type (gym/gymnasium/dm)")
     p.add_argument("--json-out", default=None, help="also write the JSON here")
@@ -49,19 +58,38 @@ def _parse() -> argparse.Namespace:
 
 def _action_sampler(space, num_envs: int, rng: np.random.Generator, ring: int = 64):
     if hasattr(space, "n"):  # Discrete
-        batches = [rng.integers(0, int(space.n), size=num_envs, dtype=np.int32) for _ in range(ring)]
+        batches = [
+            rng.integers(0, int(space.n), size=num_envs, dtype=np.int32) for _ in range(ring)
+        ]
     elif hasattr(space, "nvec"):  # MultiDiscrete
         nvec = np.asarray(space.nvec)
-        batches = [(rng.random((num_envs, *nvec.shape)) * nvec).astype(np.int32) for _ in range(ring)]
+        batches = [
+            (rng.random((num_envs, *nvec.shape)) * nvec).astype(np.int32) for _ in range(ring)
+        ]
     else:  # Box
         low = np.broadcast_to(np.asarray(space.low, dtype=np.float64), space.shape)
         high = np.broadcast_to(np.asarray(space.high, dtype=np.float64), space.shape)
         low = np.where(np.isfinite(low), low, -1.0)
         high = np.where(np.isfinite(high), high, 1.0)
         batches = [
-            rng.uniform(low, high, size=(num_envs, *space.shape)).astype(space.dtype) for _ in range(ring)
+            rng.uniform(low, high, size=(num_envs, *space.shape)).astype(space.dtype)
+            for _ in range(ring)
         ]
     return batches
+
+
+def _cpu_busy_s():
+    try:
+        with open("/proc/stat") as f:
+            vals = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(vals[:8]) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _self_cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def main() -> int:
@@ -108,10 +136,17 @@ def main() -> int:
         steps = int(max(200, min(200_000, probe * 2.0 / max(dt, 1e-6))))
 
     sps = []
+    busy0, self0, w0 = _cpu_busy_s(), _self_cpu_s(), time.perf_counter()
     for r in range(args.repeats):
         dt = run(steps, r * 7)
         sps.append(steps * args.num_envs / dt)
 
+    busy1, self1, w1 = _cpu_busy_s(), _self_cpu_s(), time.perf_counter()
+    other_load = None
+    if busy0 is not None and busy1 is not None:
+        other_load = max(0.0, (busy1 - busy0) - (self1 - self0)) / (
+            (w1 - w0) * (os.cpu_count() or 1)
+        )
     result = {
         "env": args.env,
         "num_envs": args.num_envs,
@@ -124,6 +159,8 @@ def main() -> int:
         "repeats": args.repeats,
         "sps_median": statistics.median(sps),
         "sps_all": [round(s, 1) for s in sps],
+        "sps_max": max(sps),
+        "other_load": None if other_load is None else round(other_load, 3),
         "envpool_version": envpool.__version__,
         "python": sys.version.split()[0],
         "cpu_count": os.cpu_count(),

@@ -61,7 +61,9 @@ def _set_path(params: dict, path: str, value) -> None:
 
 
 def _parse() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--file", "-f", required=True)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--device", default="cpu")
@@ -107,6 +109,7 @@ def main() -> int:
         _set_path(params, path.strip(), yaml.safe_load(raw))
 
     import torch
+
     from rl_games.common.algo_observer import DefaultAlgoObserver
     from rl_games.torch_runner import Runner
 
@@ -132,8 +135,14 @@ def main() -> int:
                 return
             mean = float(gr.get_mean()[0])
             if mean >= self.score:
-                self.hit = {"epoch": int(epoch_num), "frame": int(self.algo.frame), "mean_reward": mean}
-                print(f"[run_rl_games] stop score {self.score} reached: {mean:.3f} at epoch {epoch_num}")
+                self.hit = {
+                    "epoch": int(epoch_num),
+                    "frame": int(self.algo.frame),
+                    "mean_reward": mean,
+                }
+                print(
+                    f"[run_rl_games] stop score {self.score} reached: {mean:.3f} at epoch {epoch_num}"
+                )
                 self.algo.max_frames = max(1, int(self.algo.frame))
 
     observer = StopAtScore(args.stop_score)
