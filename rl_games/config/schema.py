@@ -335,6 +335,9 @@ class Params:
         CommonConfig, "training settings (PPO or SAC schema by algo.name)", required=True
     )
     pbt: dict[str, Any] | None = f(None, "population based training (not implemented)")
+    env: dict[str, Any] | None = f(
+        None, "read by env wrappers, not the runner (Isaac Lab: clip_observations, clip_actions)"
+    )
 
 
 # Keys rl_games accepts but ignores (warned once) and renamed keys (old -> new), per section.
@@ -342,6 +345,7 @@ IGNORED_KEYS: dict[str, set[str]] = {
     "Params": {"load_checkpoint", "load_path"},
     "NetworkConfig": {"lstm"},
     "MLPConfig": {"normalization"},
+    "ContinuousSpaceConfig": {"scale"},
     "PPOConfig": {
         "load_checkpoint",
         "load_path",

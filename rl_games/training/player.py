@@ -83,6 +83,8 @@ class PPOPlayer:
             steps += 1
             if dones.any():
                 for i in torch.nonzero(dones).flatten().tolist()[:: self.env.num_agents]:
+                    if len(rewards) >= games_num:
+                        break
                     rewards.append(float(cur_r[i]))
                     lengths.append(float(cur_len[i]))
                     if self.pcfg.print_stats:

@@ -25,7 +25,7 @@ from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, SACConfig
 from rl_games.envs import TorchVecEnv
 from rl_games.storage.replay import ReplayBuffer
-from rl_games.training.base import TrainerBase
+from rl_games.training.base import TerminateOnSignal, TrainerBase
 from rl_games.training.checkpoint import reward_str
 from rl_games.training.episode_stats import EpisodeTracker
 from rl_games.training.progress import progress_line
@@ -47,9 +47,7 @@ def box_bounds(space: gym.Space, device: torch.device) -> tuple[torch.Tensor, to
     return low, high
 
 
-def make_adam(
-    params: list[torch.Tensor], lr: float, betas: list[float], device: torch.device
-) -> torch.optim.Adam:
+def make_adam(params: list[torch.Tensor], lr: float, betas: list[float]) -> torch.optim.Adam:
     """Adam (eps 1e-8); the fused kernel where the device supports it."""
     try:
         return torch.optim.Adam(params, lr=float(lr), betas=tuple(betas), eps=1e-8, fused=True)
@@ -114,6 +112,7 @@ class SACAgent(TrainerBase):
         self.obs: torch.Tensor | None = None
         self.prev_dones = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
         self._track_t = 0
+        self._eager_stats = self.device.type == "cpu"
         self._mean_reward: float | None = None
         self._reset_interval()
         if cfg.torch_compile:
@@ -125,15 +124,14 @@ class SACAgent(TrainerBase):
         self.critic_grad_clip, self.batch_size = float(cfg.critic_grad_clip), int(cfg.batch_size)
         self.learnable_temperature = bool(cfg.learnable_temperature)
         self.target_entropy = -float(cfg.target_entropy_coef) * self.action_dim
+        self.actor_params = list(m.actor.parameters())
         self.critic_params = list(m.critic.parameters())
         self.target_params = list(m.critic_target.parameters())
         self.log_alpha = torch.tensor(math.log(float(cfg.init_alpha)), device=dev)
         self.log_alpha.requires_grad_(self.learnable_temperature)
-        self.actor_optimizer = make_adam(
-            list(m.actor.parameters()), cfg.actor_lr, cfg.actor_betas, dev
-        )
-        self.critic_optimizer = make_adam(self.critic_params, cfg.critic_lr, cfg.critic_betas, dev)
-        self.log_alpha_optimizer = make_adam([self.log_alpha], cfg.alpha_lr, cfg.alphas_betas, dev)
+        self.actor_optimizer = make_adam(self.actor_params, cfg.actor_lr, cfg.actor_betas)
+        self.critic_optimizer = make_adam(self.critic_params, cfg.critic_lr, cfg.critic_betas)
+        self.log_alpha_optimizer = make_adam([self.log_alpha], cfg.alpha_lr, cfg.alphas_betas)
 
     # ------------------------------------------------------------------ acting
     @torch.no_grad()
@@ -162,6 +160,8 @@ class SACAgent(TrainerBase):
         t0 = time.perf_counter()
         next_obs, rewards, dones, time_outs, infos = self.env.step(actions)
         step_time = time.perf_counter() - t0
+        if self.env.tensor_mode:  # torch envs may refill the same buffer in place next step
+            next_obs = next_obs.clone()
         rs = cfg.reward_shaper
         shaped = shape_rewards(
             rewards, rs.scale_value, rs.shift_value, rs.min_val, rs.max_val, rs.log_val
@@ -177,7 +177,8 @@ class SACAgent(TrainerBase):
         track_valid = None if valid is None else valid.float()
         self.episodes.step(self._track_t, rewards[:, :1], shaped[:, :1], dones, track_valid)
         self._track_t += 1
-        if self._track_t == TRACK_STEPS:
+        # on CPU reading `dones` costs nothing: refresh the mean as soon as an episode ends
+        if self._track_t == TRACK_STEPS or (self._eager_stats and bool(dones.any())):
             self._flush_episodes()
         self.model.update_obs_stats(next_obs)  # each fresh frame counted once
         self.obs, self.prev_dones = next_obs, dones
@@ -215,19 +216,22 @@ class SACAgent(TrainerBase):
         self._reset_interval()
         reason = None
         try:
-            while reason is None:
-                self.epoch_num += 1
-                self.train_epoch()
-                self.frame += self.frames_per_epoch
-                self._iv["frames"] += self.frames_per_epoch
-                if time.perf_counter() - self._iv["t0"] >= PRINT_INTERVAL_S:
-                    self.log_interval()
-                self.maybe_save_best(self._mean_reward)
-                self._maybe_save_periodic()
-                reason = self.stop_reason(self._mean_reward)
+            with TerminateOnSignal():
+                while reason is None:
+                    self.epoch_num += 1
+                    self.train_epoch()
+                    self.frame += self.frames_per_epoch
+                    self._iv["frames"] += self.frames_per_epoch
+                    if time.perf_counter() - self._iv["t0"] >= PRINT_INTERVAL_S:
+                        self.log_interval()
+                    self.maybe_save_best(self._mean_reward)
+                    self._maybe_save_periodic()
+                    reason = self.stop_reason(self._mean_reward)
         except KeyboardInterrupt:
             reason = "interrupted"
         self.log_interval()
+        if reason != "score_to_win":  # score_to_win saves the best itself
+            self.maybe_save_best(self._mean_reward)
         self.save_on_stop(reason, self._mean_reward)
         self.writer.close()
         return self._mean_reward

@@ -81,38 +81,32 @@ def critic_step(
 
 
 def actor_alpha_step(agent: SACAgent, obs: torch.Tensor) -> torch.Tensor:
-    """Actor loss with the critic frozen, plus the temperature loss; one backward for both.
+    """Actor loss through the (not updated) critic, plus the temperature loss.
 
-    Returns ``[a_loss, alpha_loss, entropy]`` (detached), ``entropy = -mean(log pi)``.
+    One ``autograd.grad`` of their sum w.r.t. the actor parameters and ``log_alpha`` only: the
+    critic gets no gradient. Returns ``[a_loss, alpha_loss, entropy]`` (detached),
+    ``entropy = -mean(log pi)``.
     """
     model = agent.model
-    model.critic.requires_grad_(False)
-    try:
-        with _autocast(agent):
-            mu, log_std = model.actor(obs)
-            a, logp = L.sample_squashed(
-                mu.float(),
-                log_std.float(),
-                agent.action_scale,
-                agent.action_bias,
-                agent.log_scale_sum,
-            )
-            q1, q2 = model.critic(obs, a)
-        a_loss = L.actor_loss(agent.log_alpha.exp(), logp, q1, q2)
-        total = a_loss
-        if agent.learnable_temperature:
-            al_loss = L.alpha_loss(agent.log_alpha, logp, agent.target_entropy)
-            total = total + al_loss
-            agent.log_alpha_optimizer.zero_grad(set_to_none=True)
-        else:
-            al_loss = torch.zeros((), device=obs.device)
-        agent.actor_optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        agent.actor_optimizer.step()
-        if agent.learnable_temperature:
-            agent.log_alpha_optimizer.step()
-    finally:
-        model.critic.requires_grad_(True)
+    with _autocast(agent):
+        mu, log_std = model.actor(obs)
+        a, logp = L.sample_squashed(
+            mu.float(), log_std.float(), agent.action_scale, agent.action_bias, agent.log_scale_sum
+        )
+        q1, q2 = model.critic(obs, a)
+    a_loss = L.actor_loss(agent.log_alpha.exp(), logp, q1, q2)
+    params = agent.actor_params
+    if agent.learnable_temperature:
+        al_loss = L.alpha_loss(agent.log_alpha, logp, agent.target_entropy)
+        grads = torch.autograd.grad(a_loss + al_loss, [*params, agent.log_alpha])
+        agent.log_alpha.grad = grads[-1]
+        agent.log_alpha_optimizer.step()
+    else:
+        al_loss = torch.zeros((), device=obs.device)
+        grads = torch.autograd.grad(a_loss, params)
+    for p, g in zip(params, grads, strict=False):
+        p.grad = g
+    agent.actor_optimizer.step()
     return torch.stack([a_loss.detach(), al_loss.detach(), -logp.detach().mean()])
 
 
