@@ -55,7 +55,10 @@ def parse_params(doc: dict, source: str = "config", num_agents: int | None = 1) 
         raise ConfigError([Problem("params", "expected a mapping")], source)
     raw = _merge_top_level_player(raw, parser)
     params = _parse(raw, parser)
-    if not parser.problems:
+    if not parser.bad_values:
+        # Unknown and missing keys leave every parsed value well-typed, so the cross-field checks
+        # still run and all problems come out together; values that failed to parse would make
+        # them report nonsense, so they wait until those are fixed.
         validate(params, parser, num_agents)
     for w in parser.warnings:
         log.warning("%s: %s", source, w)
@@ -116,7 +119,12 @@ def _parse(raw: dict, parser: Parser) -> schema.Params:
                 strict=net_name in STRICT_NETWORKS or net_name is None,
             )
         else:
-            hints = {"seed": int | None, "torch_threads": int | str, "pbt": dict | None}
+            hints = {
+                "seed": int | None,
+                "torch_threads": int | str,
+                "pbt": dict | None,
+                "env": dict | None,
+            }
             tp = hints.get(fld.name, fld.type)
             if fld.name in ("algo", "model"):
                 values[fld.name] = parser.parse(schema.NamedConfig, value, path)

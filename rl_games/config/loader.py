@@ -30,6 +30,8 @@ class Parser:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        # Values that could not be read (wrong type or shape); cross-field checks need none.
+        self.bad_values = 0
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
@@ -42,7 +44,7 @@ class Parser:
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            self.problem(path, f"expected a mapping, got {type(data).__name__} {data!r}")
+            self._bad(path, "a mapping", data)
             return cls()
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "raw"}
@@ -163,6 +165,7 @@ class Parser:
         return value
 
     def _bad(self, path: str, expected: str, value: Any) -> None:
+        self.bad_values += 1
         self.problem(path, f"expected {expected}, got {type(value).__name__} {value!r}")
         return None
 
@@ -238,12 +241,18 @@ def apply_overrides(doc: dict, overrides: list[str]) -> dict:
     problems = []
     for item in overrides:
         key, sep, text = item.partition("=")
-        if not sep or not key.strip():
+        parts = [p for p in key.strip().split(".") if p]
+        if not sep or not parts:
             problems.append(
                 Problem(f"--set {item}", "expected path=value, e.g. config.learning_rate=1e-3")
             )
             continue
-        parts = [p for p in key.strip().split(".") if p]
+        try:
+            value = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError as exc:
+            reason = getattr(exc, "problem", None) or exc
+            problems.append(Problem(f"--set {item}", f"the value is not valid YAML ({reason})"))
+            continue
         if parts[0] != "params":
             parts.insert(0, "params")
         node = doc
@@ -251,7 +260,7 @@ def apply_overrides(doc: dict, overrides: list[str]) -> dict:
             if not isinstance(node.get(p), dict):
                 node[p] = {}
             node = node[p]
-        node[parts[-1]] = yaml.safe_load(text) if text.strip() else None
+        node[parts[-1]] = value
     if problems:
         raise ConfigError(problems, "overrides")
     return doc

@@ -126,6 +126,11 @@ class NetworkConfig:
     value_shape: int | None = f(None, "read by rl_games, unused")
     require_rewards: bool = f(False, "resnet_actor_critic: feed the last reward to the RNN")
     require_last_actions: bool = f(False, "resnet_actor_critic: feed the last action to the RNN")
+    obs_keys: list[str] | None = f(
+        None,
+        "ours: dict observations: the keys flattened and concatenated (in this order) into the "
+        "MLP input; None: every key, in sorted order",
+    )
     raw: dict[str, Any] = f({}, "the block as written (custom network builders read this)")
 
 

@@ -1,0 +1,60 @@
+"""rl_games import path ``rl_games.algos_torch.model_builder``.
+
+``register_network`` / ``register_model`` add entries to :data:`rl_games.builders.NETWORKS` and
+:data:`rl_games.builders.MODELS`, with the call conventions rl_games uses: a network builder class
+is instantiated without arguments, a model class with the loaded network builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rl_games.builders import MODELS, NETWORKS
+
+
+def register_network(name: str, target_class: type) -> None:
+    """Make ``network: {name: <name>}`` build ``target_class()`` (then ``.load(params)``)."""
+
+    def factory(**kwargs: Any) -> Any:
+        return target_class()
+
+    NETWORKS.register(name, factory)
+
+
+def register_model(name: str, target_class: type) -> None:
+    """Make ``model: {name: <name>}`` build ``target_class(network_builder)``."""
+
+    def factory(network: Any, **kwargs: Any) -> Any:
+        return target_class(network)
+
+    MODELS.register(name, factory)
+
+
+class NetworkBuilder:
+    """``load(network_params)`` -> the registered network builder, loaded with the params."""
+
+    def load(self, params: Mapping[str, Any]) -> Any:
+        builder = NETWORKS.get(params["name"])()
+        builder.load(dict(params))
+        return builder
+
+
+class ModelBuilder:
+    """``load(params)`` -> the registered model wrapping its loaded network builder.
+
+    ``params`` is rl_games' ``params`` block (``model.name`` and the ``network`` block are read).
+    """
+
+    def __init__(self) -> None:
+        self.network_builder = NetworkBuilder()
+
+    def get_network_builder(self) -> NetworkBuilder:
+        return self.network_builder
+
+    def load(self, params: Mapping[str, Any]) -> Any:
+        network = self.network_builder.load(params["network"])
+        return MODELS.get(params["model"]["name"])(network)
+
+
+__all__ = ["ModelBuilder", "NetworkBuilder", "register_model", "register_network"]

@@ -1,0 +1,5 @@
+"""rl_games import path ``rl_games.common.ivecenv``."""
+
+from rl_games.envs.base import IVecEnv
+
+__all__ = ["IVecEnv"]

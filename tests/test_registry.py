@@ -1,0 +1,117 @@
+"""Registries: helpful misses, registration, and the built-in names."""
+
+from __future__ import annotations
+
+import pytest
+
+from rl_games.builders import ALGORITHMS, MODELS, NETWORKS, PLAYERS
+from rl_games.config import CONFIG_SCHEMAS
+from rl_games.envs.registry import ENV_CONFIGURATIONS, VECENV_TYPES, env_status
+from rl_games.registry import Registry, RegistryError
+
+
+def make() -> Registry[int]:
+    reg: Registry[int] = Registry("widget")
+    reg.register("alpha", 1)
+    reg.register("beta", 2)
+    reg.register("gamma_ray", 3)
+    return reg
+
+
+def test_miss_lists_valid_names_and_suggests_the_nearest() -> None:
+    with pytest.raises(RegistryError) as info:
+        make().get("alpah")
+    assert str(info.value) == (
+        "unknown widget 'alpah' (did you mean 'alpha'?); registered widgets: alpha, beta, gamma_ray"
+    )
+
+
+def test_miss_without_a_near_name_has_no_suggestion() -> None:
+    with pytest.raises(RegistryError) as info:
+        make()["zzz"]
+    assert "did you mean" not in str(info.value)
+    assert "registered widgets: alpha, beta, gamma_ray" in str(info.value)
+
+
+def test_registry_error_is_a_key_error() -> None:
+    with pytest.raises(KeyError):
+        make().get("nope")
+
+
+def test_register_overwrite_and_unregister() -> None:
+    reg = make()
+    reg.register("alpha", 10)
+    assert reg.get("alpha") == 10
+    with pytest.raises(ValueError, match="already registered"):
+        reg.register("alpha", 11, overwrite=False)
+    reg.unregister("alpha")
+    assert "alpha" not in reg
+    reg.unregister("alpha")  # absent: no error
+    assert reg.names() == ["beta", "gamma_ray"]
+    assert len(reg) == 2 and sorted(reg) == ["beta", "gamma_ray"]
+
+
+def test_decorator_registers_the_object() -> None:
+    reg: Registry[type] = Registry("thing")
+
+    @reg.decorator("mine")
+    class Mine:
+        pass
+
+    assert reg.get("mine") is Mine
+
+
+@pytest.mark.parametrize(
+    ("registry", "names"),
+    [
+        (ALGORITHMS, ["a2c_continuous", "a2c_discrete", "sac"]),
+        (PLAYERS, ["a2c_continuous", "a2c_discrete", "sac"]),
+        (CONFIG_SCHEMAS, ["a2c_continuous", "a2c_discrete", "sac"]),
+        (
+            MODELS,
+            [
+                "continuous_a2c_logstd",
+                "continuous_a2c",
+                "discrete_a2c",
+                "multi_discrete_a2c",
+                "central_value",
+                "soft_actor_critic",
+            ],
+        ),
+        (NETWORKS, ["actor_critic", "resnet_actor_critic", "soft_actor_critic"]),
+        (VECENV_TYPES, ["ENVPOOL", "GYMNASIUM"]),
+        (
+            ENV_CONFIGURATIONS,
+            [
+                "envpool",
+                "gymnasium",
+                "openai_gym",
+                "CartPole-v1",
+                "Pendulum-v1",
+                "Pendulum-v0",
+                "LunarLander-v2",
+                "MountainCarContinuous-v0",
+            ],
+        ),
+    ],
+)
+def test_builtin_names_are_registered(registry: Registry, names: list[str]) -> None:
+    for name in names:
+        assert name in registry, f"{name} missing from the {registry.kind} registry"
+
+
+def test_builtin_env_names_use_registered_vecenv_types() -> None:
+    for name in ENV_CONFIGURATIONS.names():
+        assert ENV_CONFIGURATIONS.get(name)["vecenv_type"] in VECENV_TYPES
+
+
+def test_env_status_of_an_unknown_env_suggests_and_says_how_to_register() -> None:
+    status = env_status("CartPole-v2")
+    assert status is not None
+    assert "unknown env name 'CartPole-v2'" in status
+    assert "did you mean 'CartPole-v1'?" in status
+    assert "register_env" in status
+
+
+def test_env_status_of_a_builtin_env_is_clean() -> None:
+    assert env_status("CartPole-v1") is None
