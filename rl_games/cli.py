@@ -1,4 +1,4 @@
-"""Command line: ``python runner.py --train|--play|--check --file cfg.yaml [...]``."""
+"""Command line: ``python runner.py --train|--play|--check|--export onnx --file cfg.yaml [...]``."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="validate the config, print the resolved config and exit (0 ok, 2 errors)",
     )
+    ap.add_argument(
+        "--export",
+        choices=("onnx",),
+        default=None,
+        help="export the --checkpoint policy to --output (no env is created) and exit",
+    )
+    ap.add_argument("-o", "--output", default=None, help="output file of --export")
     ap.add_argument(
         "--set",
         action="append",
@@ -107,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check:
         return _check(runner)
+    if args.export:
+        return _export(args, runner)
     run_args: dict[str, Any] = {
         "train": args.train or not args.play,
         "play": args.play,
@@ -133,6 +142,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace, runner: Any) -> int:
+    from rl_games.export import ExportError, export_onnx
+    from rl_games.training.checkpoint import CheckpointError
+
+    if not args.checkpoint or not args.output:
+        log.error("--export %s needs --checkpoint ckpt.pth and --output FILE", args.export)
+        return 2
+    try:
+        export_onnx(runner.params, args.checkpoint, args.output)
+    except CheckpointError as exc:
+        log.error("%s", exc)
+        return 1
+    except (ExportError, NotImplementedError) as exc:
+        log.error("%s", exc)
+        return 2
+    return 0
+
+
 def _check(runner: Any) -> int:
     from rl_games.config import to_dict
 
@@ -144,20 +171,36 @@ def _check(runner: Any) -> int:
 
 
 def _start_wandb(args: argparse.Namespace, runner: Any) -> Any:
+    """``--track``: a W&B run (rank 0 only) that syncs the TensorBoard scalars; its config is the
+    resolved config. Files go to ``<train_dir>/wandb/``; ``WANDB_MODE=offline`` works."""
     import os
+    from datetime import datetime
+    from pathlib import Path
 
-    if int(os.environ.get("RANK", "0")) != 0:
-        return None
-    import wandb
+    multi = getattr(runner.params.config, "multi_gpu", False)
+    if multi and int(os.environ.get("RANK", "0")) != 0:
+        return None  # torchrun: rank 0 logs
+    try:
+        import wandb
+    except ImportError:
+        log.error("--track needs wandb: pip install wandb")
+        raise SystemExit(2) from None
+    from rl_games.config import to_dict
 
-    return wandb.init(
+    cfg = runner.params.config
+    name = cfg.full_experiment_name or cfg.name + datetime.now().strftime("_%d-%H-%M-%S")
+    Path(cfg.train_dir).mkdir(parents=True, exist_ok=True)
+    run = wandb.init(
         project=args.wandb_project_name,
         entity=args.wandb_entity,
         sync_tensorboard=True,
-        config=runner.loaded.raw,
-        name=runner.params.config.name,
+        config={"params": to_dict(runner.params)},
+        name=name,
+        dir=str(cfg.train_dir),
         save_code=False,
     )
+    log.info("wandb: run '%s' (project %s), files in %s", name, args.wandb_project_name, run.dir)
+    return run
 
 
 if __name__ == "__main__":
