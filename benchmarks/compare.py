@@ -8,6 +8,12 @@ raw env SPS); rl-games runs in benchmarks/.venv-rlgames (benchmarks/setup_rl_gam
     python benchmarks/compare.py --file benchmarks/configs/ppo_pendulum.yaml --seeds 1 2 3
     python benchmarks/compare.py --file benchmarks/configs/halfcheetah.yaml --seeds 1 --timeout 900
     python benchmarks/compare.py --file benchmarks/configs/ant.yaml --seeds 1 --timeout 1200
+    python benchmarks/compare.py --file benchmarks/configs/sac_pendulum.yaml --seeds 1 2 3
+
+SAC configs (algo.name: sac) are handled too: the warm-up run covers the random-action warm-up
+frames plus 50 update epochs, and the SPS median / e2e SPS leave out the random-action warm-up
+epochs (no gradient updates, so they run many times faster). rl-games 1.6.5 SAC writes TB points
+every epoch (num_actors x num_steps_per_episode frames), ours about once a second.
 
 For every seed it runs, one process at a time, alternating so that host drift hits both alike:
   ours:     python runner.py --train --file <yaml> --seed S --set config.train_dir=<dir>
@@ -189,7 +195,9 @@ def _read_scalars(summ_dir: str) -> dict:
     return out
 
 
-def _metrics(scalars: dict, target: float | None, t_launch: float) -> dict:
+def _metrics(scalars: dict, target: float | None, t_launch: float, skip_frames: int = 0) -> dict:
+    """``skip_frames`` > 0 (SAC): SPS points at or below that frame count (random-action warm-up,
+    no updates) are left out of the SPS statistics; otherwise the first epoch is left out."""
     m: dict = {"tags": sorted(scalars)}
     rt = sorted(scalars.get(TAG_REWARD_TIME, []), key=lambda e: e[0])
     rs = sorted(scalars.get(TAG_REWARD_STEP, []), key=lambda e: e[0])
@@ -217,6 +225,8 @@ def _metrics(scalars: dict, target: float | None, t_launch: float) -> dict:
         m["frames_total"] = fps[-1][1]
         m["first_epoch_end_s"] = min(e[0] for e in fps) - t_launch
         steady = fps[1:] if len(fps) > 1 else fps
+        if skip_frames > 0:
+            steady = [e for e in fps if e[1] > skip_frames] or fps[-1:]
         m["sps_median"] = statistics.median(v for _, _, v in steady)
         vals = sorted(v for _, _, v in steady)
         m["sps_p10"] = vals[len(vals) // 10]
@@ -372,6 +382,16 @@ def _env_sps(a, env_id, num_envs, threads, envpool_threads, out_json):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def _sac_warmup_frames(params: dict, frames_per_epoch: int) -> int:
+    """SAC: frames of the random-action warm-up, as both tools compute it (whole epochs)."""
+    warm = _get(params, "config.num_warmup_frames")
+    if warm is None:
+        warm_epochs = int(_get(params, "config.num_warmup_steps", 1000) or 0)
+    else:
+        warm_epochs = -(-int(warm) // frames_per_epoch)  # ceil
+    return warm_epochs * frames_per_epoch
+
+
 def _versions(a) -> dict:
     v = {
         "python": sys.version.split()[0],
@@ -429,7 +449,8 @@ def _report(res: dict) -> str:
     env_sps = (res.get("env_sps") or {}).get("sps_median")
     lines = []
     lines.append(
-        f"### {os.path.basename(res['file'])}: {res['env_id']}, {res['num_envs']} envs, "
+        f"### {os.path.basename(res['file'])} ({res.get('algo', 'ppo')}): {res['env_id']}, "
+        f"{res['num_envs']} envs, "
         f"target {target}, frame cap {res['max_frames']}, torch threads {res['threads']}"
     )
     lines.append("")
@@ -542,6 +563,11 @@ def main() -> int:
     max_frames = a.max_frames if a.max_frames is not None else _get(params, "config.max_frames")
     threads = a.threads or os.cpu_count() or 1
     envpool_threads = int(_get(params, "config.env_config.num_threads", 0) or 0)
+    algo = str(_get(params, "algo.name", "a2c"))
+    skip_frames = 0
+    if algo == "sac":  # an epoch is num_steps_per_episode env steps
+        horizon = int(_get(params, "config.num_steps_per_episode", 1) or 1)
+        skip_frames = _sac_warmup_frames(params, num_envs * horizon)
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     stem = os.path.splitext(os.path.basename(yaml_path))[0] + (f"_{a.tag}" if a.tag else "")
@@ -576,6 +602,8 @@ def main() -> int:
     # does not land on whichever tool happens to run first. Untimed.
     if not a.no_warmup:
         wf = a.warmup_frames or 3 * num_envs * horizon
+        if algo == "sac" and not a.warmup_frames:
+            wf = skip_frames + 50 * num_envs * horizon
         for tool in tools:
             name = f"warmup_{tool}"
             print(f"[warmup] {tool} ({wf} frames)", flush=True)
@@ -608,7 +636,7 @@ def main() -> int:
                 r["metrics"] = {"error": "no TB summaries"}
             else:
                 try:
-                    r["metrics"] = _metrics(_read_scalars(summ), target, r["t_launch"])
+                    r["metrics"] = _metrics(_read_scalars(summ), target, r["t_launch"], skip_frames)
                 except Exception as e:  # noqa: BLE001 - report and keep going
                     r["metrics"] = {"error": f"TB read failed: {e}"}
             missing = [
@@ -639,6 +667,8 @@ def main() -> int:
     res = {
         "file": yaml_path,
         "env_id": env_id,
+        "algo": algo,
+        "sps_skip_frames": skip_frames,
         "num_envs": num_envs,
         "target": target,
         "max_frames": max_frames,

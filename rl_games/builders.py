@@ -45,16 +45,12 @@ PLAYERS.register("sac", _lazy("rl_games.training.sac_player:SACPlayer"))
 MODELS.register("continuous_a2c_logstd", _lazy("rl_games.networks.models:ModelA2CContinuousLogStd"))
 MODELS.register("continuous_a2c", _lazy("rl_games.networks.models:ModelA2CContinuous"))
 MODELS.register("discrete_a2c", _lazy("rl_games.networks.models:ModelA2C"))
-MODELS.register(
-    "multi_discrete_a2c", _not_yet("model", "multi_discrete_a2c", "see the PPO breadth issue")
-)
+MODELS.register("multi_discrete_a2c", _lazy("rl_games.networks.models:ModelMultiDiscreteA2C"))
 MODELS.register("central_value", _not_yet("model", "central_value", "see the central value issue"))
 MODELS.register("soft_actor_critic", _lazy("rl_games.networks.sac:ModelSACContinuous"))
 
 NETWORKS.register("actor_critic", _lazy("rl_games.networks.actor_critic:A2CBuilder"))
-NETWORKS.register(
-    "resnet_actor_critic", _not_yet("network", "resnet_actor_critic", "see the PPO breadth issue")
-)
+NETWORKS.register("resnet_actor_critic", _lazy("rl_games.networks.resnet:A2CResnetBuilder"))
 NETWORKS.register("soft_actor_critic", _lazy("rl_games.networks.sac:SACBuilder"))
 
 

@@ -14,13 +14,15 @@ import numpy as np
 import torch
 
 from rl_games.builders import ALGORITHMS, MODELS, NETWORKS, PLAYERS
+from rl_games.common import distributed as dist_utils
+from rl_games.common.compile import apply_torch_compile
 from rl_games.config import LoadedConfig, apply_overrides, parse_params
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params
 
 log = logging.getLogger(__name__)
 
-SINGLE_AGENT_VECENVS = {"ENVPOOL", "GYMNASIUM"}
+SINGLE_AGENT_VECENVS = {"ENVPOOL", "GYMNASIUM", "TORCH"}
 
 
 def known_num_agents(env_name: str | None) -> int | None:
@@ -70,13 +72,23 @@ class Runner:
         self.loaded: LoadedConfig | None = None
         self.params: Params | None = None
         self.agent: Any = None
+        self.dist: dist_utils.DistContext | None = None
+        self.user_env: tuple[Any, dict | None] | None = None  # (env object, env_info)
 
     # ------------------------------------------------------------------ config
     def load(
-        self, yaml_conf: dict, overrides: list[str] | tuple[str, ...] = (), source: str = "config"
+        self,
+        yaml_conf: dict,
+        overrides: list[str] | tuple[str, ...] = (),
+        source: str = "config",
+        env: Any = None,
     ) -> Params:
+        """Parse ``yaml_conf``. ``env``: an env object to train/play on instead of building one
+        from ``config.env_name`` (see ``rl_games.envs.wrap.wrap_env``); rl_games'
+        ``config['vec_env']`` / ``config['env_info']`` entries are read the same way."""
         doc = apply_overrides(yaml_conf, list(overrides)) if overrides else yaml_conf
-        self._import_modules(doc)
+        doc, self.user_env = _split_user_env(doc, env)
+        self._import_modules(doc, source)
         env_name = ((doc.get("params") or {}).get("config") or {}).get("env_name")
         self.loaded = parse_params(doc, source, num_agents=known_num_agents(env_name))
         self.params = self.loaded.params
@@ -87,10 +99,15 @@ class Runner:
         self.agent = None
 
     @staticmethod
-    def _import_modules(doc: dict) -> None:
+    def _import_modules(doc: dict, source: str = "config") -> None:
         mods = ((doc.get("params") or {}).get("config") or {}).get("import_modules") or []
         for name in mods if isinstance(mods, list) else []:
-            importlib.import_module(name)
+            try:
+                importlib.import_module(name)
+            except ImportError as exc:
+                path = "params.config.import_modules"
+                problem = Problem(path, f"cannot import '{name}': {exc}")
+                raise ConfigError([problem], source) from None
 
     @staticmethod
     def _register_vecenv_type(params: Params) -> None:
@@ -123,18 +140,35 @@ class Runner:
         return out
 
     # ------------------------------------------------------------------ run
-    def _prepare(self, args: dict) -> Params:
+    def _prepare(self, args: dict, distributed: bool = False) -> Params:
         if self.params is None:
             raise RuntimeError("Runner.load(config) must be called before run()")
         params = self.params
+        local_world = 1
+        if distributed and getattr(params.config, "multi_gpu", False):
+            # torchrun: process group, device cuda:LOCAL_RANK, seeds offset by rank
+            params, self.dist = dist_utils.setup(params)
+            local_world = self.dist.local_world_size
         seed = params.seed if params.seed is not None else int(time.time())
         seed_everything(seed)
-        set_threads(params.torch_threads)
-        if getattr(params.config, "multi_gpu", False):
-            raise NotImplementedError(
-                "multi_gpu (torchrun) training lands with the distributed issue"
-            )
+        set_threads(params.torch_threads, local_world)
         return params
+
+    def _user_env_kwargs(self, params: Params, play: bool = False) -> dict[str, Any]:
+        """``{'env': TorchVecEnv}`` around the env object given to ``load`` (else ``{}``)."""
+        if self.user_env is None:
+            return {}
+        from rl_games.envs import TorchVecEnv
+        from rl_games.envs.wrap import wrap_env
+        from rl_games.training.base import resolve_device
+
+        cfg = params.config
+        device = resolve_device(
+            (cfg.player.device_name or cfg.device_name or cfg.device) if play else cfg.device
+        )
+        env, env_info = self.user_env
+        vec = wrap_env(env, num_actors=None if play else cfg.num_actors, device=device)
+        return {"env": TorchVecEnv(vec, device, env_info=env_info)}
 
     def run(self, args: dict[str, Any]) -> Any:
         if args.get("play") and not args.get("train"):
@@ -142,28 +176,63 @@ class Runner:
         return self.run_train(args)
 
     def run_train(self, args: dict[str, Any]) -> Any:
-        params = self._prepare(args)
-        agent = self.algo_factory.get(params.algo.name)(base_name="run", params=params)
+        stop_fn = _startup_stop_fn(args, self.params)  # a bad stop_fn fails before any env is built
+        params = self._prepare(args, distributed=True)
+        ctx = self.dist
+        kw = ctx.trainer_kwargs() if ctx is not None and ctx.initialized else {}
+        kw.update(self._user_env_kwargs(params))
+        agent = self.algo_factory.get(params.algo.name)(base_name="run", params=params, **kw)
         self.agent = agent
-        stop_fn = args.get("stop_fn") or params.config.stop_fn
-        agent.stop_fn = resolve_callable(stop_fn) if isinstance(stop_fn, str) else stop_fn
+        agent.stop_fn = stop_fn
         agent.observer = self.algo_observer
         if args.get("checkpoint"):
             agent.restore(args["checkpoint"])
         if args.get("sigma") is not None:
             _set_sigma(agent.model, float(args["sigma"]))
-        return agent.train()
+        apply_torch_compile(agent, params.config.torch_compile)  # after restore + sigma
+        result = agent.train()
+        if ctx is not None and ctx.initialized:
+            dist_utils.teardown()
+        return result
 
     def run_play(self, args: dict[str, Any]) -> Any:
         params = self._prepare(args)
-        player = self.player_factory.get(params.algo.name)(params=params)
+        player = self.player_factory.get(params.algo.name)(
+            params=params, **self._user_env_kwargs(params, play=True)
+        )
         if args.get("checkpoint"):
             player.restore(args["checkpoint"])
-        else:
+        elif not params.config.player.evaluation:
             log.warning("--play without --checkpoint: playing an untrained policy")
         if args.get("sigma") is not None:
             player.set_sigma(float(args["sigma"]))
         return player.run()
+
+
+def _split_user_env(doc: dict, env: Any) -> tuple[dict, tuple[Any, dict | None] | None]:
+    """Take rl_games' ``config.vec_env`` / ``config.env_info`` out of the (typed) config.
+
+    Returns the config without them and ``(env object, env_info)`` (``env`` wins over
+    ``vec_env``), or ``None`` when there is no env object. A missing ``env_name`` becomes
+    ``'user_env'`` (the name is only used in messages then).
+    """
+    config = dict((doc.get("params") or {}).get("config") or {})
+    vec_env, env_info = config.pop("vec_env", None), config.pop("env_info", None)
+    env = env if env is not None else vec_env
+    if env is None:
+        return doc, None
+    if not config.get("env_name"):
+        config["env_name"] = "user_env"
+    return {**doc, "params": {**doc["params"], "config": config}}, (env, env_info)
+
+
+def _startup_stop_fn(args: dict[str, Any], params: Params | None) -> Any:
+    """``args['stop_fn']`` (wins) or ``config.stop_fn``, resolved and checked (ValueError)."""
+    from rl_games.training.stop import resolve_stop_fn
+
+    if args.get("stop_fn") is not None:
+        return resolve_stop_fn(args["stop_fn"], "args['stop_fn']")
+    return resolve_stop_fn(params.config.stop_fn if params is not None else None)
 
 
 def _set_sigma(model: torch.nn.Module, sigma: float) -> None:

@@ -55,7 +55,7 @@ class Parser:
                 if strict:
                     self._unknown(key, path, fields)
                 continue
-            if value is None and _optional_dataclass(hints[key]) is not None:
+            if value is None and cls is schema.SpaceConfig:
                 value = {}  # `discrete:` with no sub-keys: presence selects the block
             values[key] = self.coerce(hints[key], value, f"{path}.{key}", fields[key])
         for name, fld in fields.items():
@@ -168,14 +168,6 @@ class Parser:
         self.bad_values += 1
         self.problem(path, f"expected {expected}, got {type(value).__name__} {value!r}")
         return None
-
-
-def _optional_dataclass(tp: Any) -> type | None:
-    if typing.get_origin(tp) in (Union, types.UnionType):
-        for a in typing.get_args(tp):
-            if dataclasses.is_dataclass(a):
-                return a
-    return None
 
 
 def _as_float(value: Any) -> float | None:

@@ -34,11 +34,16 @@ class TorchVecEnv:
     """Wraps ``env`` (an ``IVecEnv``) for a training loop that works in torch on ``device``."""
 
     def __init__(
-        self, env: IVecEnv, device: str | torch.device = "cpu", num_envs: int | None = None
+        self,
+        env: IVecEnv,
+        device: str | torch.device = "cpu",
+        num_envs: int | None = None,
+        env_info: dict[str, Any] | None = None,
     ) -> None:
+        """``env_info`` replaces ``env.get_env_info()`` (rl_games' ``config['env_info']``)."""
         self.env = env
         self.device = torch.device(device)
-        self.env_info: dict[str, Any] = dict(env.get_env_info())
+        self.env_info: dict[str, Any] = dict(env_info or env.get_env_info())
         self._num_envs = num_envs if num_envs is not None else getattr(env, "num_envs", None)
         self.tensor_mode: bool | None = None  # decided at the first reset()
         self._pinned: torch.Tensor | None = None

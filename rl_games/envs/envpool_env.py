@@ -1,7 +1,9 @@
 """envpool-backed vecenv: vecenv type ``ENVPOOL``, env name ``envpool``.
 
 ``env_config`` keys: ``env_name`` (required; an envpool task id such as ``'Ant-v4'``),
-``has_lives`` (Atari: ``infos['scores']`` only restarts when ``lives == 0``), ``flatten_obs``
+``has_lives`` (Atari with ``episodic_life``: a game ends only when ``lives == 0`` or on a time
+limit; ``infos['scores']`` restarts then and ``infos['game_dones']`` marks it, so episode
+statistics count whole games), ``flatten_obs``
 (dict observations, e.g. DM Control, concatenated into one float32 vector in the observation
 space's key order), ``use_dict_obs_space`` (not supported) and everything else (``seed``,
 ``num_threads``, ``episodic_life``, ``reward_clip``, ``frame_stack``...) passed to
@@ -31,6 +33,11 @@ _ENV_NAME_HELP = "env 'envpool' needs env_config.env_name, an envpool task id su
 _DICT_OBS_HELP = (
     "env_config.use_dict_obs_space is not supported by this runner's ENVPOOL vecenv; "
     "remove it (use flatten_obs: True for dict observations)"
+)
+_ASYNC_HELP = (
+    "env_config.batch_size {batch} != num_actors {num}: envpool's asynchronous mode is not "
+    "supported (the rollout steps every env once per step; on the 2-core CPU benchmark host "
+    "async stepping measured slower, see docs/benchmarks.md); remove batch_size"
 )
 
 
@@ -70,6 +77,9 @@ class EnvpoolVecEnv(IVecEnv):
         self.num_envs = int(num_actors)
         self.has_lives = bool(cfg.pop("has_lives", False))
         self.flatten_obs = bool(cfg.pop("flatten_obs", False))
+        batch = cfg.pop("batch_size", None)
+        if batch is not None and int(batch) != self.num_envs:
+            raise NotImplementedError(_ASYNC_HELP.format(batch=batch, num=self.num_envs))
         self._make_kwargs = cfg
         self.env = self._make_pool()
         self._setup_spaces()
@@ -120,7 +130,10 @@ class EnvpoolVecEnv(IVecEnv):
         infos["scores"] = self._scores
         ended = dones
         if self.has_lives and "lives" in infos:
-            ended = dones & (infos["lives"] == 0)
+            # a game ends when the last life is lost (or on a time limit); episode statistics
+            # count games, not lives (``infos['game_dones']``, read by the PPO rollout)
+            ended = dones & ((infos["lives"] == 0) | infos["time_outs"])
+            infos["game_dones"] = ended
         self._scores = self._scores * ~ended  # a new array: infos['scores'] keeps its values
 
     def reset(self) -> Any:

@@ -29,6 +29,8 @@ VECENV_TYPES: Registry[VecEnvFactory] = Registry("vecenv type")
 # Per vecenv type: modules it needs (checked without importing) and an optional config check.
 _VECENV_REQUIRES: dict[str, tuple[str, ...]] = {}
 _VECENV_CHECKS: dict[str, EnvCheck] = {}
+# Vecenv types whose factory takes env_config['device'] (the trainer injects its device).
+_VECENV_ACCEPTS_DEVICE: set[str] = set()
 
 GYMNASIUM_NATIVE_NAMES = (
     "CartPole-v1",
@@ -67,14 +69,20 @@ def register_vecenv(
     *,
     requires: Iterable[str] = (),
     check: EnvCheck | None = None,
+    accepts_device: bool = False,
 ) -> VecEnvFactory:
     """Register vecenv type ``type_name``: ``func(config_name, num_actors, **env_config)``.
 
     ``requires`` names importable modules the type needs (reported by :func:`env_status` and
     before creation, with an install hint); ``check(config_name, env_config)`` may return a
-    warning about the config without building anything.
+    warning about the config without building anything. ``accepts_device``: the trainer passes
+    its training device as ``env_config['device']`` unless the config sets one.
     """
     _VECENV_REQUIRES[type_name] = tuple(requires)
+    if accepts_device:
+        _VECENV_ACCEPTS_DEVICE.add(type_name)
+    else:
+        _VECENV_ACCEPTS_DEVICE.discard(type_name)
     if check is None:
         _VECENV_CHECKS.pop(type_name, None)
     else:
@@ -103,6 +111,13 @@ def warn_legacy_name(config_name: str) -> None:
     if new is not None and config_name not in _legacy_warned:
         _legacy_warned.add(config_name)
         logger.warning("env name '%s' is served by gymnasium '%s'", config_name, new)
+
+
+def accepts_device(config_name: str) -> bool:
+    """Whether the vecenv type of env name ``config_name`` takes ``env_config['device']``."""
+    if config_name not in ENV_CONFIGURATIONS:
+        return False
+    return ENV_CONFIGURATIONS.get(config_name)["vecenv_type"] in _VECENV_ACCEPTS_DEVICE
 
 
 def resolve_env_config(config_name: str, env_config: dict[str, Any]) -> tuple[dict, dict]:
@@ -184,14 +199,44 @@ def _gymnasium_check(config_name: str, env_config: dict[str, Any]) -> str | None
     return check_env_config(config_name, env_config)
 
 
+def _torch_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
+    from rl_games.envs.torch_envs import make_torch_vecenv
+
+    return make_torch_vecenv(config_name, num_actors, **env_config)
+
+
+# Built-in TORCH env names (rl_games.envs.torch_envs.BUILTIN_TORCH_ENVS maps them to classes).
+TORCH_ENV_NAMES = (
+    "TorchCartPole-v1",
+    "TorchPendulum-v1",
+    "MultiDiscreteMaskedTest-v0",
+    "MaskedDiscreteTest-v0",
+    "DictObsTest-v0",
+)
+
+
+def _masked_velocity_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
+    from rl_games.envs.wrappers import masked_velocity_vecenv
+
+    return masked_velocity_vecenv(config_name, num_actors, **env_config)
+
+
 def _register_builtins() -> None:
     register_vecenv("ENVPOOL", _envpool_vecenv, requires=("envpool",), check=_envpool_check)
     register_vecenv("GYMNASIUM", _gymnasium_vecenv, requires=("gymnasium",), check=_gymnasium_check)
+    register_vecenv("TORCH", _torch_vecenv, accepts_device=True)
+    for name in TORCH_ENV_NAMES:
+        register_env(name, {"vecenv_type": "TORCH"})
     register_env("envpool", {"vecenv_type": "ENVPOOL"})
     for name in GYMNASIUM_NATIVE_NAMES + ("gymnasium", "openai_gym"):
         register_env(name, {"vecenv_type": "GYMNASIUM"})
     for old, new in LEGACY_GYMNASIUM_NAMES.items():
         register_env(old, {"vecenv_type": "GYMNASIUM", "default_env_config": {"env_name": new}})
+    register_vecenv("MASKED_VELOCITY", _masked_velocity_vecenv, requires=("envpool",))
+    register_env(
+        "CartPoleMaskedVelocity-v1",
+        {"vecenv_type": "MASKED_VELOCITY", "default_env_config": {"env_name": "CartPole-v1"}},
+    )
 
 
 _register_builtins()

@@ -38,6 +38,13 @@ def apply_mask(logits: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return torch.where(mask.bool(), logits, torch.full_like(logits, MASKED_LOGIT))
 
 
+def split_mask(mask: torch.Tensor | None, sizes: list[int]) -> list[torch.Tensor | None]:
+    """Multi-discrete: masks concatenated over heads ``[B, sum(sizes)]`` -> one mask per head."""
+    if mask is None:
+        return [None] * len(sizes)
+    return list(torch.split(mask, sizes, dim=-1))
+
+
 def categorical_sample(logits: torch.Tensor) -> torch.Tensor:
     """Gumbel-max: argmax(logits + Gumbel noise) is a sample from softmax(logits)."""
     u = torch.rand_like(logits).clamp_(min=1e-10, max=1.0 - 1e-7)

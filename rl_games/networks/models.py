@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from rl_games.common.running_mean_std import RunningMeanStd
+from rl_games.common.running_mean_std import RunningMeanStd, RunningMeanStdObs
 from rl_games.networks import distributions as D
 
 
@@ -28,7 +28,11 @@ class A2CModelNetwork(nn.Module):
         if self.normalize_value:
             self.value_mean_std = RunningMeanStd((value_size,))
         if self.normalize_input:
-            self.running_mean_std = RunningMeanStd(tuple(config["input_shape"]))
+            shape = config["input_shape"]
+            if isinstance(shape, dict):  # dict observations: one normalizer per key
+                self.running_mean_std = RunningMeanStdObs({k: tuple(v) for k, v in shape.items()})
+            else:
+                self.running_mean_std = RunningMeanStd(tuple(shape))
         self.a2c_network = a2c_network
 
     def is_rnn(self) -> bool:
@@ -37,9 +41,14 @@ class A2CModelNetwork(nn.Module):
     def get_default_rnn_state(self) -> Any:
         return self.a2c_network.get_default_rnn_state()
 
-    def norm_obs(self, obs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Normalizes (and, in train mode, updates statistics from) the observation batch."""
-        if obs.dtype == torch.uint8:
+    def norm_obs(self, obs: Any, mask: torch.Tensor | None = None) -> Any:
+        """Normalizes (and, in train mode, updates statistics from) the observation batch.
+
+        uint8 becomes float / 255; dict observations are handled per key.
+        """
+        if isinstance(obs, dict):
+            obs = {k: v.float() / 255.0 if v.dtype == torch.uint8 else v for k, v in obs.items()}
+        elif obs.dtype == torch.uint8:
             obs = obs.float() / 255.0
         if not self.normalize_input:
             return obs
@@ -156,6 +165,50 @@ class DiscreteNetwork(A2CModelNetwork):
         }
 
 
+class MultiDiscreteNetwork(A2CModelNetwork):
+    """One categorical per head; log-probs and entropies summed over heads. Action masks are
+    concatenated over heads (``[B, sum(nvec)]``) and split by head size."""
+
+    kind = "multi_discrete"
+
+    def _logits(self, input_dict: dict[str, Any], obs: Any) -> tuple:
+        logits, value, states = self.a2c_network({**input_dict, "obs": obs})
+        masks = D.split_mask(input_dict.get("action_masks"), [lg.shape[-1] for lg in logits])
+        logits = [D.apply_mask(lg, m) for lg, m in zip(logits, masks, strict=True)]
+        return logits, masks, value, states
+
+    @staticmethod
+    def _neglogp(logits: list[torch.Tensor], actions: torch.Tensor) -> torch.Tensor:
+        heads = actions.unbind(-1)
+        return sum(D.categorical_neglogp(lg, a) for lg, a in zip(logits, heads, strict=True))
+
+    def act(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        obs = self.norm_obs(input_dict["obs"])
+        logits, _, value, states = self._logits(input_dict, obs)
+        det = bool(input_dict.get("deterministic", False))
+        heads = [lg.argmax(dim=-1) if det else D.categorical_sample(lg) for lg in logits]
+        actions = torch.stack(heads, dim=-1)
+        return {
+            "actions": actions,
+            "neglogpacs": self._neglogp(logits, actions),
+            "values": self.denorm_value(value),
+            "logits": logits,
+            "rnn_states": states,
+        }
+
+    def evaluate(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        obs = self.norm_obs(input_dict["obs"], input_dict.get("mask"))
+        logits, masks, value, states = self._logits(input_dict, obs)
+        entropy = sum(D.categorical_entropy(lg, m) for lg, m in zip(logits, masks, strict=True))
+        return {
+            "prev_neglogp": self._neglogp(logits, input_dict["prev_actions"]),
+            "values": value,
+            "entropy": entropy,
+            "logits": logits,
+            "rnn_states": states,
+        }
+
+
 class ModelBuilderBase:
     """rl_games model entry: ``Model(network_builder).build(config) -> nn.Module``."""
 
@@ -171,6 +224,10 @@ class ModelBuilderBase:
 
 class ModelA2C(ModelBuilderBase):
     network_cls = DiscreteNetwork
+
+
+class ModelMultiDiscreteA2C(ModelBuilderBase):
+    network_cls = MultiDiscreteNetwork
 
 
 class ModelA2CContinuousLogStd(ModelBuilderBase):

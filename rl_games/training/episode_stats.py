@@ -93,6 +93,39 @@ class EpisodeTracker:
     def mean_length(self) -> float | None:
         return float(np.mean(self.lengths)) if self.lengths else None
 
+    def state_dict(self) -> dict[str, torch.Tensor | int]:
+        """Running episode sums and the finished-game windows (for exact resume)."""
+
+        def stack(items: deque, width: int) -> torch.Tensor:
+            if not items:
+                return torch.zeros(0, width)
+            return torch.as_tensor(np.stack(list(items)), dtype=torch.float32).reshape(-1, width)
+
+        width = self.cur_reward.shape[1]
+        return {
+            "cur_reward": self.cur_reward.clone(),
+            "cur_shaped": self.cur_shaped.clone(),
+            "cur_length": self.cur_length.clone(),
+            "rewards": stack(self.rewards, width),
+            "shaped": stack(self.shaped, width),
+            "lengths": torch.as_tensor(list(self.lengths), dtype=torch.float64),
+            "games": self.games,
+        }
+
+    def load_state_dict(
+        self, state: dict[str, torch.Tensor | int], windows_only: bool = False
+    ) -> None:
+        """Restore :meth:`state_dict`; ``windows_only`` keeps the running sums at zero."""
+        if not windows_only:
+            self.cur_reward.copy_(state["cur_reward"])
+            self.cur_shaped.copy_(state["cur_shaped"])
+            self.cur_length.copy_(state["cur_length"])
+        self.clear()
+        self.rewards.extend(np.asarray(state["rewards"].cpu(), dtype=np.float32))
+        self.shaped.extend(np.asarray(state["shaped"].cpu(), dtype=np.float32))
+        self.lengths.extend(state["lengths"].cpu().tolist())
+        self.games = int(state["games"])
+
     def clear(self) -> None:
         self.rewards.clear()
         self.shaped.clear()

@@ -1,11 +1,25 @@
-"""``--play``: restore a policy and run games, printing each game's reward and steps."""
+"""``--play``: restore a policy and run games, printing each game's reward and steps.
+
+Player keys (``config.player``): ``games_num`` games (times ``n_game_life`` lives) are played;
+the average is over every game finished by the step at which that count is reached (as
+rl-games), multiplied by ``n_game_life``. ``deterministic`` picks the mean / argmax action.
+``use_vecenv: False`` plays one env (one game at a time); otherwise ``player.num_actors`` envs
+(default ``min(config.num_actors, games)``). ``player.env_config`` replaces
+``config.env_config``. ``render`` opens gymnasium envs with ``render_mode='human'`` (unless
+the env config names another) and calls the vecenv's ``render()`` if it has one, sleeping
+``render_sleep`` s per step. ``print_stats`` prints a line per game. ``evaluation`` watches
+``dir_to_monitor`` for new checkpoints (:mod:`rl_games.training.evaluation`).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -15,6 +29,30 @@ from rl_games.training.base import build_env, resolve_device
 from rl_games.training.checkpoint import CheckpointError, load_checkpoint
 
 log = logging.getLogger(__name__)
+
+MAX_PLAY_STEPS = 1_000_000  # safety cap on env steps of one play_games call
+
+
+def _is_gymnasium_env(env_name: str) -> bool:
+    from rl_games.envs.registry import ENV_CONFIGURATIONS
+
+    if env_name not in ENV_CONFIGURATIONS:
+        return False
+    return ENV_CONFIGURATIONS.get(env_name).get("vecenv_type") == "GYMNASIUM"
+
+
+def make_player_env(params: Params, device: torch.device) -> TorchVecEnv:
+    """The env the player runs on (``use_vecenv``, ``num_actors``, ``env_config``, ``render``)."""
+    cfg, pcfg = params.config, params.config.player
+    env_config = dict(pcfg.env_config if pcfg.env_config is not None else cfg.env_config)
+    if pcfg.render and _is_gymnasium_env(cfg.env_name):
+        env_config.setdefault("render_mode", "human")
+    if not pcfg.use_vecenv:
+        num = 1
+    else:
+        games = pcfg.games_num * pcfg.n_game_life
+        num = pcfg.num_actors or max(1, min(cfg.num_actors, games))
+    return build_env(cfg, params.seed, device, num_actors=num, env_config=env_config)
 
 
 class PPOPlayer:
@@ -26,10 +64,7 @@ class PPOPlayer:
         self.params, cfg = params, params.config
         self.pcfg = cfg.player
         self.device = resolve_device(self.pcfg.device_name or cfg.device_name or cfg.device)
-        num = self.pcfg.num_actors or max(1, min(cfg.num_actors, self.pcfg.games_num))
-        self.env = env or build_env(
-            cfg, params.seed, self.device, num_actors=num, env_config=self.pcfg.env_config
-        )
+        self.env = env or make_player_env(params, self.device)
         self.model, (kind, *_rest) = build_policy(params, self.env, self.device)
         self.model.eval()
         self.is_continuous = kind == "continuous"
@@ -45,9 +80,17 @@ class PPOPlayer:
             raise CheckpointError(
                 f"checkpoint '{path}' has no 'model' entry (keys: {sorted(state)})"
             )
-        self.model.load_state_dict(state["model"])
-        if "running_mean_std" in state and hasattr(self.model, "running_mean_std"):
-            self.model.running_mean_std.load_state_dict(state["running_mean_std"])
+        try:
+            self.model.load_state_dict(state["model"])
+            if "running_mean_std" in state and hasattr(self.model, "running_mean_std"):
+                self.model.running_mean_std.load_state_dict(state["running_mean_std"])
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise CheckpointError(
+                f"checkpoint '{path}' does not fit this config: {first}"
+            ) from None
+        if state.get("env_state") is not None:
+            self.env.set_env_state(state["env_state"])
         log.info("=> loaded checkpoint '%s'", path)
 
     def set_sigma(self, sigma: float) -> None:
@@ -58,45 +101,107 @@ class PPOPlayer:
         else:
             log.warning("--sigma needs a network with fixed_sigma: True; ignored")
 
+    def run(self) -> Any:
+        """Play ``games_num`` games, or run the evaluation loop when ``player.evaluation``."""
+        if self.pcfg.evaluation:
+            from rl_games.training.evaluation import run_evaluation
+
+            return run_evaluation(self)
+        return self.play_games()
+
+    # ------------------------------------------------------------------ game loop
+    def _policy_input(self, obs: Any, rnn_states: Any) -> dict[str, Any]:
+        if isinstance(obs, dict) and not isinstance(self.env.observation_space, gym.spaces.Dict):
+            obs = obs["obs"]  # {'obs', 'states'}: the actor sees 'obs'
+        inp: dict[str, Any] = {"obs": obs, "deterministic": self.pcfg.deterministic}
+        if self.env.has_action_masks():
+            inp["action_masks"] = self.env.get_action_masks()
+        if rnn_states is not None:
+            inp["rnn_states"] = rnn_states
+        return inp
+
+    def _initial_rnn_states(self) -> Any:
+        is_rnn = getattr(self.model, "is_rnn", None)
+        if not callable(is_rnn) or not is_rnn():
+            return None
+        n = self.env.num_envs * self.env.num_agents
+        return tuple(
+            torch.zeros(s.shape[0], n, *s.shape[2:], device=self.device)
+            for s in self.model.get_default_rnn_state()
+        )
+
+    def _env_actions(self, actions: torch.Tensor) -> torch.Tensor:
+        if self.is_continuous:
+            return actions.clamp(-1.0, 1.0) * self.scale + self.bias
+        return actions
+
+    def _render(self) -> None:
+        render = getattr(self.env.env, "render", None)
+        if callable(render):
+            render()
+        time.sleep(self.pcfg.render_sleep)
+
     @torch.inference_mode()
-    def run(self) -> dict[str, float]:
-        games_num, det = self.pcfg.games_num, self.pcfg.deterministic
-        n = self.env.num_envs
+    def play_games(self, stop_check: Callable[[int], bool] | None = None) -> dict[str, Any]:
+        """Play until ``games_num * n_game_life`` games ended (or ``stop_check(steps)`` is True,
+        asked every ``update_checkpoint_freq`` steps); log and return the averages."""
+        pcfg = self.pcfg
+        n_games = pcfg.games_num * pcfg.n_game_life
+        n = self.env.num_envs * self.env.num_agents
         obs = self.env.reset()
+        rnn_states = self._initial_rnn_states()
         cur_r = torch.zeros(n, device=self.device)
         cur_len = torch.zeros(n, device=self.device)
         valid = torch.ones(n, device=self.device)
         next_step = self.env.autoreset_mode == "next_step"
         rewards: list[float] = []
         lengths: list[float] = []
-        steps = 0
-        while len(rewards) < games_num and steps < 1_000_000:
-            res = self.model.act({"obs": obs, "deterministic": det})
-            actions = res["actions"]
-            if self.is_continuous:
-                actions = actions.clamp(-1.0, 1.0) * self.scale + self.bias
-            obs, r, dones, _timeouts, _ = self.env.step(actions)
-            if self.pcfg.render:
-                self.env.render() if hasattr(self.env, "render") else None
+        steps, stopped = 0, False
+        while len(rewards) < n_games and steps < MAX_PLAY_STEPS:
+            res = self.model.act(self._policy_input(obs, rnn_states))
+            obs, r, dones, _timeouts, _ = self.env.step(self._env_actions(res["actions"]))
+            steps += 1
+            if pcfg.render:
+                self._render()
             cur_r += r[:, 0] * valid
             cur_len += valid
-            steps += 1
             if dones.any():
-                for i in torch.nonzero(dones).flatten().tolist()[:: self.env.num_agents]:
-                    if len(rewards) >= games_num:
-                        break
-                    rewards.append(float(cur_r[i]))
-                    lengths.append(float(cur_len[i]))
-                    if self.pcfg.print_stats:
-                        log.info("reward: %.2f steps: %.1f", rewards[-1], lengths[-1])
+                self._record_games(dones, cur_r, cur_len, rewards, lengths)
                 cur_r[dones] = 0.0
                 cur_len[dones] = 0.0
+                if rnn_states is not None:
+                    keep = (~dones).float().view(1, -1, 1)
+                    rnn_states = tuple(s * keep for s in res["rnn_states"])
+            elif rnn_states is not None:
+                rnn_states = res["rnn_states"]
             valid = (~dones).float() if next_step else valid
-        rewards, lengths = rewards[:games_num], lengths[:games_num]
-        av_r = float(np.mean(rewards)) * self.pcfg.n_game_life if rewards else float("nan")
-        av_s = float(np.mean(lengths)) * self.pcfg.n_game_life if lengths else float("nan")
-        log.info("av reward: %s av steps: %s", _num(av_r), _num(av_s))
-        return {"av_reward": av_r, "av_steps": av_s, "games": len(rewards)}
+            freq = max(1, pcfg.update_checkpoint_freq)
+            if stop_check is not None and steps % freq == 0 and stop_check(steps):
+                stopped = True
+                break
+        return self._summary(rewards, lengths, stopped)
+
+    def _record_games(
+        self,
+        dones: torch.Tensor,
+        cur_r: torch.Tensor,
+        cur_len: torch.Tensor,
+        rewards: list[float],
+        lengths: list[float],
+    ) -> None:
+        for i in torch.nonzero(dones).flatten().tolist()[:: self.env.num_agents]:
+            rewards.append(float(cur_r[i]))
+            lengths.append(float(cur_len[i]))
+            if self.pcfg.print_stats:
+                log.info("reward: %.2f steps: %.1f", rewards[-1], lengths[-1])
+
+    def _summary(self, rewards: list[float], lengths: list[float], stopped: bool) -> dict:
+        lives = self.pcfg.n_game_life
+        av_r = float(np.mean(rewards)) * lives if rewards else float("nan")
+        av_s = float(np.mean(lengths)) * lives if lengths else float("nan")
+        if not stopped:
+            log.info("av reward: %s av steps: %s", _num(av_r), _num(av_s))
+        return {"av_reward": av_r, "av_steps": av_s, "games": len(rewards), "stopped": stopped}
 
 
 def _num(x: float) -> str:

@@ -15,12 +15,14 @@ import torch
 from rl_games.algos.ppo.rollout import play_steps
 from rl_games.algos.ppo.update import prepare_batch, train_epoch_updates
 from rl_games.builders import build_model
+from rl_games.common import distributed as dist_utils
 from rl_games.common import schedulers
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, PPOConfig
 from rl_games.envs import TorchVecEnv
 from rl_games.storage.rollout import RolloutStorage
 from rl_games.training.base import TerminateOnSignal, TrainerBase
+from rl_games.training.checkpoint import load_optimizer_state
 from rl_games.training.episode_stats import EpisodeTracker
 from rl_games.training.progress import progress_line
 
@@ -40,6 +42,17 @@ def action_space_info(space: gym.Space) -> tuple[str, Any, tuple[int, ...], torc
     raise ConfigError([Problem("env", f"unsupported action space {space}")], "env")
 
 
+def obs_input_shape(space: gym.Space) -> Any:
+    """The model's ``input_shape``: a tuple, or ``{key: shape}`` for a ``Dict`` observation space."""
+    if isinstance(space, gym.spaces.Dict):
+        return {k: tuple(s.shape) for k, s in space.spaces.items()}
+    return tuple(space.shape)
+
+
+def _storage_dtype(space: gym.Space) -> torch.dtype:
+    return torch.uint8 if space.dtype == np.uint8 else torch.float32
+
+
 def build_policy(
     params: Params, env: TorchVecEnv, device: torch.device
 ) -> tuple[torch.nn.Module, Any]:
@@ -50,7 +63,7 @@ def build_policy(
         params,
         {
             "actions_num": info[1],
-            "input_shape": tuple(env.observation_space.shape),
+            "input_shape": obs_input_shape(env.observation_space),
             "num_seqs": cfg.num_actors * env.num_agents,
             "value_size": env.value_size,
             "normalize_value": getattr(cfg, "normalize_value", False),
@@ -87,11 +100,18 @@ class PPOAgent(TrainerBase):
         self.minibatch_size = cfg.minibatch_size or cfg.minibatch_size_per_env * cfg.num_actors
         self._check_geometry()
         obs_space = self.env.observation_space
-        self.obs_shape = tuple(obs_space.shape)
+        self.obs_shape = obs_input_shape(obs_space)
+        self.dict_obs = isinstance(obs_space, gym.spaces.Dict)
+        self.use_action_masks = bool(cfg.use_action_masks and self.env.has_action_masks())
+        if cfg.use_action_masks and not self.use_action_masks:
+            log.warning("config.use_action_masks is set but the env has no action masks")
         self.model, (kind, self.actions_num, act_shape, act_dtype) = build_policy(
             params, self.env, self.device
         )
         self.is_continuous = kind == "continuous"
+        self.is_rnn = bool(self.model.is_rnn())
+        self.seq_length = cfg.seq_length
+        self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
         self.optimizer = make_adam(self.model.parameters(), cfg.learning_rate, cfg.weight_decay)
         self.last_lr, self.entropy_coef = float(cfg.learning_rate), float(cfg.entropy_coef)
         self.scheduler = self._make_scheduler()
@@ -99,6 +119,8 @@ class PPOAgent(TrainerBase):
         self.next_step_reset = self.env.autoreset_mode == "next_step"
         self.extra_fields = ("mus", "sigmas") if self.is_continuous else ()
         self._init_storage(act_shape, act_dtype, obs_space)
+        if self.is_rnn:
+            self.storage.add_rnn_states(self.rnn_states, self.seq_length)
         if self.is_continuous:
             low = torch.as_tensor(
                 self.env.action_space.low, dtype=torch.float32, device=self.device
@@ -153,8 +175,14 @@ class PPOAgent(TrainerBase):
 
     def _init_storage(self, act_shape: tuple, act_dtype: torch.dtype, obs_space: gym.Space) -> None:
         s = RolloutStorage(self.cfg.horizon_length, self.num_envs, self.device)
-        obs_dtype = torch.uint8 if obs_space.dtype == np.uint8 else torch.float32
-        s.add_field("obs", self.obs_shape, obs_dtype)
+        if self.dict_obs:
+            keys = obs_space.spaces.items()
+            s.add_dict_field("obs", {k: (tuple(sp.shape), _storage_dtype(sp)) for k, sp in keys})
+        else:
+            s.add_field("obs", self.obs_shape, _storage_dtype(obs_space))
+        if self.use_action_masks:  # masks of obs t, reused by the update (masked training logits)
+            n = self.actions_num
+            s.add_field("action_masks", (sum(n) if isinstance(n, list) else n,), torch.bool)
         s.add_field("actions", act_shape, act_dtype)
         s.add_field("neglogpacs", (), torch.float32)
         s.add_field("values", (self.value_size,), torch.float32)
@@ -167,9 +195,15 @@ class PPOAgent(TrainerBase):
 
     # ------------------------------------------------------------------ helpers
     def action_masks(self) -> torch.Tensor | None:
-        if self.cfg.use_action_masks and self.env.has_action_masks():
-            return self.env.get_action_masks()
-        return None
+        """The env's current action masks (``[N, sum(actions)]`` bool) when masks are in use."""
+        return self.env.get_action_masks() if self.use_action_masks else None
+
+    def actor_obs(self, obs: Any) -> Any:
+        """The actor's input: ``obs['obs']`` of an ``{'obs', 'states'}`` observation (``states``
+        feed a central-value critic, not the actor); other observations as they are."""
+        if isinstance(obs, dict) and not self.dict_obs:
+            return obs["obs"]
+        return obs
 
     def env_actions(self, actions: torch.Tensor) -> torch.Tensor:
         if self.is_continuous and self.cfg.clip_actions:
@@ -177,12 +211,19 @@ class PPOAgent(TrainerBase):
         return actions
 
     def reduce_gradients(self) -> None:
-        """Hook for multi-process gradient averaging (a no-op for a single process)."""
+        """Average gradients over ranks (torchrun); a no-op for a single process."""
+        self.all_reduce_gradients(self.model.parameters())
 
     def update_lr(self, kl: torch.Tensor) -> None:
+        """Scheduler step; across ranks: mean KL, rank 0's lr/entropy_coef broadcast."""
+        synced = self.world_size > 1 and type(self.scheduler) is not schedulers.IdentityScheduler
+        if synced:
+            kl = dist_utils.all_reduce_mean(kl, self.world_size)
         lr, ent = self.scheduler.update(
             self.last_lr, self.entropy_coef, self.epoch_num, self.frame, kl
         )
+        if synced:
+            lr, ent = dist_utils.broadcast_floats([lr, ent])
         if lr != self.last_lr:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
@@ -205,7 +246,7 @@ class PPOAgent(TrainerBase):
     def set_full_state_weights(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         if "optimizer" in state:
-            self.optimizer.load_state_dict(state["optimizer"])
+            load_optimizer_state(self.optimizer, state["optimizer"])
         self.epoch_num = int(state.get("epoch", 0))
         self.frame = int(state.get("frame", 0))
         self.best_reward = float(state.get("last_mean_rewards", -math.inf))
@@ -231,25 +272,33 @@ class PPOAgent(TrainerBase):
 
     def train(self) -> float | None:
         """Train until a stop condition; returns the final mean reward."""
+        if self.limits_reached():
+            return None
         self.setup_run_dir()
-        self.obs = self.env.reset()
+        self.broadcast_replicas()
+        self.obs = self.actor_obs(self.env.reset())
         self.dones = torch.ones(self.num_envs, device=self.device)
+        self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
+        self.resume_envs()
         self.start_time = time.perf_counter()
         mean_reward, reason = None, None
         try:
-            with TerminateOnSignal():
+            with TerminateOnSignal(self):
                 while reason is None:
                     self.epoch_num += 1
                     stats = self.train_epoch()
+                    self.sync_stats()
                     self.frame += self.batch_size * self.world_size
                     self.episodes.flush(self.cfg.horizon_length)
                     mean = self.episodes.mean_reward()
                     mean_reward = None if mean is None else float(mean[0])
                     self.log_epoch(stats)
                     self.maybe_save_best(mean_reward)
-                    reason = self.stop_reason(mean_reward)
+                    self.maybe_save_periodic(mean_reward)
+                    reason = self.decide_stop(mean_reward)
         except KeyboardInterrupt:
             reason = "interrupted"
+        self.finish_replicas(reason)
         self.save_on_stop(reason, mean_reward)
         self.writer.close()
         return mean_reward

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+from rl_games.networks.rnn import zero_states
 
 if TYPE_CHECKING:
     from rl_games.algos.ppo.agent import PPOAgent
@@ -14,11 +16,50 @@ if TYPE_CHECKING:
 def shape_rewards(
     r: torch.Tensor, scale: float, shift: float, lo: float, hi: float, log_val: bool
 ) -> torch.Tensor:
-    """rl_games' reward shaper: clamp((r + shift) * scale, lo, hi), then log if asked."""
-    out = (r + shift) * scale
+    """rl_games' reward shaper: clamp((r + shift) * scale, lo, hi), then log if asked.
+
+    Identity steps (shift 0, scale 1, no bounds) are skipped, so the result may be ``r`` itself.
+    """
+    out = r + shift if shift != 0.0 else r
+    out = out * scale if scale != 1.0 else out
     if lo != float("-inf") or hi != float("inf"):
         out = out.clamp(lo, hi)
     return torch.log(out) if log_val else out
+
+
+def policy_input(agent: PPOAgent, obs: Any, masks: torch.Tensor | None) -> dict[str, Any]:
+    """The model's act() input; recurrent policies also get the current RNN states."""
+    if agent.is_rnn:
+        return {"obs": obs, "action_masks": masks, "rnn_states": agent.rnn_states}
+    return {"obs": obs, "action_masks": masks}
+
+
+def advance_rnn_states(agent: PPOAgent, states: tuple, dones: torch.Tensor) -> None:
+    """RNN states after an env step, zeroed where an episode ended (``zero_rnn_on_done``); under
+    next-step autoreset also after the reset row, which carried the finished episode's last obs."""
+    if agent.cfg.zero_rnn_on_done:
+        reset = dones | (agent.dones > 0) if agent.next_step_reset else dones
+        states = zero_states(states, reset)
+    agent.rnn_states = states
+
+
+def game_dones(infos: Any, dones: torch.Tensor) -> torch.Tensor:
+    """Where a whole game ended: ``infos['game_dones']`` (Atari with lives) or ``dones``."""
+    if isinstance(infos, dict) and "game_dones" in infos:
+        return torch.as_tensor(infos["game_dones"], dtype=torch.bool).to(dones.device)
+    return dones
+
+
+def as_inference(obs: Any) -> Any:
+    """Inference-mode copies of normal tensors (also inside a dict obs). Every obs returned by a
+    step inside ``play_steps`` is an inference tensor; a reset obs copied once per run makes the
+    first ``act`` call match them, so a compiled ``act`` is traced once, not twice."""
+    if isinstance(obs, dict):
+        return {k: as_inference(v) for k, v in obs.items()}
+    if isinstance(obs, torch.Tensor) and not obs.is_inference():
+        with torch.inference_mode():
+            return obs.clone()
+    return obs
 
 
 @torch.inference_mode()
@@ -28,11 +69,17 @@ def play_steps(agent: PPOAgent) -> dict[str, float]:
     rs = cfg.reward_shaper
     next_step = agent.next_step_reset
     agent.model.eval()
+    agent.obs = as_inference(agent.obs)
     step_time = 0.0
     t0 = time.perf_counter()
     for t in range(cfg.horizon_length):
-        res = agent.model.act({"obs": agent.obs, "action_masks": agent.action_masks()})
-        s["obs"][t] = agent.obs
+        masks = agent.action_masks()
+        if agent.is_rnn and t % agent.seq_length == 0:
+            s.store_rnn_states(t // agent.seq_length, agent.rnn_states)
+        res = agent.model.act(policy_input(agent, agent.obs, masks))
+        s.put("obs", t, agent.obs)
+        if masks is not None:
+            s["action_masks"][t] = masks
         s["actions"][t] = res["actions"]
         s["neglogpacs"][t] = res["neglogpacs"]
         s["values"][t] = res["values"]
@@ -44,19 +91,24 @@ def play_steps(agent: PPOAgent) -> dict[str, float]:
             s[key][t] = res[key]
         env_actions = agent.env_actions(res["actions"])
         ts = time.perf_counter()
-        agent.obs, rewards, dones, time_outs, _infos = env.step(env_actions)
+        obs, rewards, dones, time_outs, infos = env.step(env_actions)
         step_time += time.perf_counter() - ts
+        if agent.is_rnn:
+            advance_rnn_states(agent, res["rnn_states"], dones)
+        agent.obs = agent.actor_obs(obs)
         shaped = shape_rewards(
             rewards, rs.scale_value, rs.shift_value, rs.min_val, rs.max_val, rs.log_val
         )
         if cfg.value_bootstrap:
-            # time-out bootstrap: r += gamma * V(s_t) where the episode was cut by a time limit
-            shaped = shaped + cfg.gamma * res["values"] * time_outs.unsqueeze(-1).to(shaped.dtype)
-        s["rewards"][t] = shaped
+            # time-out bootstrap: r + gamma * V(s_t) * time_out, written straight into storage
+            timed_out = time_outs.unsqueeze(-1).to(shaped.dtype)
+            out = s["rewards"][t]
+            shaped = torch.addcmul(shaped, res["values"], timed_out, value=cfg.gamma, out=out)
+        else:
+            s["rewards"][t] = shaped
         agent.dones = dones.to(torch.float32)
-        agent.episodes.step(t, rewards, shaped, dones, valid)
+        agent.episodes.step(t, rewards, shaped, game_dones(infos, dones), valid)
     with torch.inference_mode():
-        agent.last_values = agent.model.act(
-            {"obs": agent.obs, "action_masks": agent.action_masks()}
-        )["values"]
+        last = agent.model.act(policy_input(agent, agent.obs, agent.action_masks()))
+        agent.last_values = last["values"]
     return {"step_time": step_time, "play_time": time.perf_counter() - t0}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -12,6 +13,26 @@ from rl_games.storage.rollout import flatten_env_major
 
 if TYPE_CHECKING:
     from rl_games.algos.ppo.agent import PPOAgent
+
+
+def rnn_reset_flags(dones: torch.Tensor, next_step: bool) -> torch.Tensor:
+    """Time-major ``[T, N]`` flags: zero the RNN state before row t (rollout order). ``dones[t]``
+    (obs t starts an episode); under next-step autoreset also the row after a reset row."""
+    if not next_step:
+        return dones
+    flags = dones.clone()
+    flags[1:] = torch.maximum(dones[1:], dones[:-1])
+    return flags
+
+
+def rnn_batch(agent: PPOAgent) -> dict[str, torch.Tensor]:
+    """Per-sequence initial states ``[S, layers, seqs, units]`` and (``zero_rnn_on_done``) the
+    per-row reset flags for training sequences."""
+    s = agent.storage
+    out = {"rnn_states": s.flat_rnn_states()}
+    if agent.cfg.zero_rnn_on_done:
+        out["rnn_dones"] = flatten_env_major(rnn_reset_flags(s["dones"], agent.next_step_reset))
+    return out
 
 
 def prepare_batch(agent: PPOAgent) -> dict[str, torch.Tensor]:
@@ -28,7 +49,8 @@ def prepare_batch(agent: PPOAgent) -> dict[str, torch.Tensor]:
             cfg.tau,
         )
         returns = adv + s["values"]
-        batch = {k: s.flat(k) for k in ("obs", "actions", "neglogpacs", *agent.extra_fields)}
+        keys = ("obs", "actions", "neglogpacs", *agent.extra_fields)
+        batch = {k: s.flat(k) for k in keys + (("action_masks",) if "action_masks" in s else ())}
         values, returns = flatten_env_major(s["values"]), flatten_env_major(returns)
         mask = s.flat("valid") if agent.next_step_reset else None
         model = agent.model
@@ -44,13 +66,47 @@ def prepare_batch(agent: PPOAgent) -> dict[str, torch.Tensor]:
         batch.update(old_values=values, returns=returns, advantages=adv)
         if mask is not None:
             batch["mask"] = mask
+        if agent.is_rnn:
+            batch.update(rnn_batch(agent))
     return batch
+
+
+class MaskedMean:
+    """``losses.masked_mean`` over one minibatch's mask, with the mask cast and its valid-row
+    count computed once per dtype for the per-row (1-D) losses. Same ops, same values."""
+
+    def __init__(self, mask: torch.Tensor | None) -> None:
+        self.mask = mask
+        self._by_dtype: dict[torch.dtype, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mask is None or x.dim() != 1:
+            return L.masked_mean(x, self.mask)
+        cached = self._by_dtype.get(x.dtype)
+        if cached is None:
+            m = self.mask.to(dtype=x.dtype)
+            cached = self._by_dtype[x.dtype] = (m, m.sum().clamp(min=1.0))
+        m, count = cached
+        return (x * m).sum() / count
 
 
 def minibatch_loss(agent: PPOAgent, mb: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
     cfg = agent.cfg
     mask = mb.get("mask")
-    res = agent.model.evaluate({"obs": mb["obs"], "prev_actions": mb["actions"], "mask": mask})
+    mean = MaskedMean(mask)
+    inp = {
+        "obs": mb["obs"],
+        "prev_actions": mb["actions"],
+        "mask": mask,
+        "action_masks": mb.get("action_masks"),
+    }
+    if agent.is_rnn:
+        inp.update(
+            rnn_states=tuple(mb["rnn_states"]),
+            seq_length=agent.seq_length,
+            dones=mb.get("rnn_dones"),
+        )
+    res = agent.model.evaluate(inp)
     a_loss = L.actor_loss(
         mb["neglogpacs"],
         res["prev_neglogp"],
@@ -62,13 +118,12 @@ def minibatch_loss(agent: PPOAgent, mb: dict[str, torch.Tensor]) -> tuple[torch.
     c_loss = L.critic_loss(
         mb["old_values"], res["values"], mb["returns"], cfg.e_clip, cfg.clip_value
     )
-    a_loss, c_loss = L.masked_mean(a_loss, mask), L.masked_mean(c_loss, mask)
-    entropy = L.masked_mean(res["entropy"], mask)
+    a_loss, c_loss, entropy = mean(a_loss), mean(c_loss), mean(res["entropy"])
     loss = a_loss + 0.5 * cfg.critic_coef * c_loss - agent.entropy_coef * entropy
     out = {"a_loss": a_loss, "c_loss": c_loss, "entropy": entropy}
     if agent.is_continuous:
         if cfg.bounds_loss_coef:
-            b_loss = L.masked_mean(L.bounds_loss(res["mus"], cfg.bound_loss_type), mask)
+            b_loss = mean(L.bounds_loss(res["mus"], cfg.bound_loss_type))
             loss = loss + cfg.bounds_loss_coef * b_loss
             out["bounds_loss"] = b_loss
         with torch.no_grad():
@@ -76,28 +131,63 @@ def minibatch_loss(agent: PPOAgent, mb: dict[str, torch.Tensor]) -> tuple[torch.
         out["new_mus"], out["new_sigmas"] = res["mus"].detach(), res["sigmas"].detach()
     else:
         kl = L.categorical_kl_approx(mb["neglogpacs"], res["prev_neglogp"].detach())
-    out["kl"] = L.masked_mean(kl, mask)
+    out["kl"] = mean(kl)
     return loss, out
+
+
+@torch.no_grad()
+def clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """``torch.nn.utils.clip_grad_norm_(params, max_norm)`` (L2) without its per-call regrouping.
+
+    When every gradient is a dense CPU/CUDA tensor of one device and dtype it runs the same ops
+    in the same order (per-tensor ``_foreach_norm``, the norm of the stacked norms, a scale of
+    ``min(max_norm / (norm + 1e-6), 1)`` applied with ``_foreach_mul_``); otherwise it calls torch.
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    g0 = grads[0]
+    if g0.device.type not in ("cpu", "cuda") or any(
+        g.device != g0.device or g.dtype != g0.dtype or g.layout != torch.strided for g in grads
+    ):
+        return torch.nn.utils.clip_grad_norm_(params, max_norm)
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads, 2.0)), 2.0)
+    torch._foreach_mul_(grads, torch.clamp(float(max_norm) / (total + 1e-6), max=1.0))
+    return total
+
+
+def _rows(v: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of a batch entry (a tensor, or a dict of tensors for dict obs)."""
+    if isinstance(v, dict):
+        return {k: x[start:stop] for k, x in v.items()}
+    return v[start:stop]
 
 
 def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict[str, float]:
     """``mini_epochs`` passes of contiguous minibatches (rl_games order, no shuffling)."""
     cfg = agent.cfg
     n, mb_size = batch["advantages"].shape[0], agent.minibatch_size
-    sums: dict[str, torch.Tensor] = {}
+    keys: list[str] = []
+    sums: torch.Tensor | None = None  # per-key running sums, one vector add per minibatch
     count, kls = 0, []
     agent.model.train()
+    params = list(agent.model.parameters())  # walked once per epoch, not per minibatch
+    autocast = torch.autocast(agent.device.type, dtype=torch.bfloat16, enabled=agent.use_bf16)
+    rows = {k: v for k, v in batch.items() if k != "rnn_states"}
+    states, seq_len = batch.get("rnn_states"), agent.seq_length if agent.is_rnn else 1
     for _ in range(cfg.mini_epochs):
         epoch_kl = []
         for start in range(0, n, mb_size):
-            mb = {k: v[start : start + mb_size] for k, v in batch.items()}
-            with torch.autocast(agent.device.type, dtype=torch.bfloat16, enabled=agent.use_bf16):
+            mb = {k: _rows(v, start, start + mb_size) for k, v in rows.items()}
+            if states is not None:  # whole sequences: rows start.. are seqs start // seq_len..
+                mb["rnn_states"] = states[:, :, start // seq_len : (start + mb_size) // seq_len]
+            with autocast if agent.use_bf16 else contextlib.nullcontext():
                 loss, out = minibatch_loss(agent, mb)
             agent.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             agent.reduce_gradients()
             if cfg.truncate_grads:
-                torch.nn.utils.clip_grad_norm_(agent.model.parameters(), cfg.grad_norm)
+                clip_grad_norm(params, cfg.grad_norm)
             agent.optimizer.step()
             if agent.is_continuous:  # KL of later mini-epochs is measured against this policy
                 batch["mus"][start : start + mb_size] = out.pop("new_mus")
@@ -105,13 +195,14 @@ def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict
             epoch_kl.append(out["kl"])
             if agent.is_continuous and cfg.schedule_type in ("legacy", "per_minibatch"):
                 agent.update_lr(out["kl"])
-            for k, v in out.items():
-                sums[k] = sums.get(k, 0.0) + v.detach().float()
+            keys = keys or list(out)
+            step = torch.stack([out[k].detach().float() for k in keys])
+            sums = step if sums is None else sums + step
             count += 1
         mean_kl = torch.stack(epoch_kl).mean()
         kls.append(mean_kl)
         if not agent.is_continuous or cfg.schedule_type == "standard":
             agent.update_lr(mean_kl)
-    stats = {k: float(v) / count for k, v in sums.items()}
+    stats = dict(zip(keys, (v / count for v in sums.tolist()), strict=True)) if count else {}
     stats["kl"] = float(torch.stack(kls).mean())
     return stats

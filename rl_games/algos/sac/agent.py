@@ -115,8 +115,6 @@ class SACAgent(TrainerBase):
         self._eager_stats = self.device.type == "cpu"
         self._mean_reward: float | None = None
         self._reset_interval()
-        if cfg.torch_compile:
-            log.warning("config.torch_compile is not applied to sac here; running eagerly")
 
     def _init_optim(self, cfg: SACConfig) -> None:
         m, dev = self.model, self.device
@@ -209,6 +207,7 @@ class SACAgent(TrainerBase):
     def train(self) -> float | None:
         """Train until a stop condition; returns the final mean reward."""
         self.setup_run_dir()
+        self.broadcast_replicas()  # torchrun: rank 0's weights everywhere (after any restore)
         self.obs = self.env.reset()
         self.model.update_obs_stats(self.obs)
         self.prev_dones.zero_()
@@ -220,21 +219,26 @@ class SACAgent(TrainerBase):
                 while reason is None:
                     self.epoch_num += 1
                     self.train_epoch()
+                    self.sync_stats()
                     self.frame += self.frames_per_epoch
                     self._iv["frames"] += self.frames_per_epoch
                     if time.perf_counter() - self._iv["t0"] >= PRINT_INTERVAL_S:
                         self.log_interval()
                     self.maybe_save_best(self._mean_reward)
                     self._maybe_save_periodic()
-                    reason = self.stop_reason(self._mean_reward)
+                    reason = self.decide_stop(self._mean_reward)
         except KeyboardInterrupt:
             reason = "interrupted"
+        self.finish_replicas(reason)
         self.log_interval()
         if reason != "score_to_win":  # score_to_win saves the best itself
             self.maybe_save_best(self._mean_reward)
         self.save_on_stop(reason, self._mean_reward)
         self.writer.close()
         return self._mean_reward
+
+    def replica_tensors(self, buffers: bool = True) -> dict[str, torch.Tensor]:
+        return {**super().replica_tensors(buffers), "log_alpha": self.log_alpha}
 
     def _maybe_save_periodic(self) -> None:
         n = self.cfg.save_frequency

@@ -74,6 +74,7 @@ def critic_step(
     loss, c1, c2 = L.critic_losses(q1, q2, target)
     agent.critic_optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    agent.all_reduce_gradients(agent.critic_params)  # torchrun: mean over ranks
     if agent.critic_grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(agent.critic_params, agent.critic_grad_clip)
     agent.critic_optimizer.step()
@@ -100,12 +101,15 @@ def actor_alpha_step(agent: SACAgent, obs: torch.Tensor) -> torch.Tensor:
         al_loss = L.alpha_loss(agent.log_alpha, logp, agent.target_entropy)
         grads = torch.autograd.grad(a_loss + al_loss, [*params, agent.log_alpha])
         agent.log_alpha.grad = grads[-1]
-        agent.log_alpha_optimizer.step()
     else:
         al_loss = torch.zeros((), device=obs.device)
         grads = torch.autograd.grad(a_loss, params)
     for p, g in zip(params, grads, strict=False):
         p.grad = g
+    temperature = [agent.log_alpha] if agent.learnable_temperature else []
+    agent.all_reduce_gradients([*params, *temperature])  # torchrun: one all-reduce for both
+    if agent.learnable_temperature:
+        agent.log_alpha_optimizer.step()
     agent.actor_optimizer.step()
     return torch.stack([a_loss.detach(), al_loss.detach(), -logp.detach().mean()])
 

@@ -1,0 +1,111 @@
+"""What a checkpoint needs beyond rl_games' keys for an exact resume, and how it is re-applied.
+
+Extra checkpoint keys (all weights_only-loadable; rl_games ignores them):
+
+* ``rng``: torch / CUDA / numpy / ``random`` generator states.
+* ``episode_stats``: the running episode sums and the windows of finished games.
+* ``carry``: what the rollout carries from one epoch into the next (last observation, dones,
+  RNN states), named by the trainer's ``resume_carry`` attributes.
+* ``env_snapshot``: the envs' own state when it is plain data (:mod:`env_snapshot`).
+
+With an ``env_snapshot`` the resumed run continues the very same episodes: bit-exact on CPU.
+Without one (envpool, async or native envs) the envs are re-seeded from ``(seed, epoch)`` and
+reset, the unfinished episodes are dropped (their partial sums too), and everything else is
+restored: the resumed run is deterministic but not identical to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from rl_games.training.env_snapshot import (
+    SNAPSHOT_KIND,
+    capture_env_snapshot,
+    restore_env_snapshot,
+    supports_snapshot,
+)
+from rl_games.training.rng import capture_rng, derive_seed, restore_rng
+
+if TYPE_CHECKING:
+    from rl_games.training.base import TrainerBase
+
+log = logging.getLogger(__name__)
+
+RESUME_KEYS = ("rng", "episode_stats", "carry", "env_snapshot")
+
+
+def capture_resume_state(trainer: TrainerBase) -> dict[str, Any]:
+    """The extra keys for ``trainer``'s checkpoint (see the module docstring)."""
+    state: dict[str, Any] = {"rng": capture_rng()}
+    episodes = getattr(trainer, "episodes", None)
+    if episodes is not None and hasattr(episodes, "state_dict"):
+        state["episode_stats"] = episodes.state_dict()
+    carry = {}
+    for name in trainer.resume_carry:
+        value = getattr(trainer, name, None)
+        if value is not None:
+            carry[name] = _map_tensors(value, lambda t: t.detach().clone())
+    state["carry"] = carry
+    snapshot = capture_env_snapshot(trainer.env)
+    if snapshot is not None:
+        state["env_snapshot"] = snapshot
+    return state
+
+
+def stage_resume_state(trainer: TrainerBase, state: dict[str, Any]) -> dict[str, Any] | None:
+    """At restore: apply the RNG now, re-seed the envs when they cannot be restored exactly,
+    and return what :func:`apply_resume_state` applies once the training loop has reset the envs.
+    """
+    if "rng" in state:
+        restore_rng(state["rng"])
+    pending = {k: state[k] for k in RESUME_KEYS if k in state}
+    snapshot = pending.get("env_snapshot")
+    exact = (
+        isinstance(snapshot, dict)
+        and snapshot.get("kind") == SNAPSHOT_KIND
+        and "obs" in (pending.get("carry") or {})
+        and supports_snapshot(trainer.env)
+    )
+    pending["exact"] = exact
+    if not exact:
+        pending.pop("env_snapshot", None)
+        pending.pop("carry", None)
+        if trainer.seed is not None:
+            trainer.env.seed(derive_seed(trainer.seed, trainer.epoch_num))
+    return pending
+
+
+def apply_resume_state(trainer: TrainerBase, pending: dict[str, Any]) -> None:
+    """After the loop's env reset: env state, carried tensors, episode statistics, RNG."""
+    exact = bool(pending.get("exact")) and restore_env_snapshot(
+        trainer.env, pending["env_snapshot"]
+    )
+    if exact:
+        for name, value in pending["carry"].items():
+            setattr(trainer, name, _map_tensors(value, lambda t: t.to(trainer.device)))
+    stats = pending.get("episode_stats")
+    episodes = getattr(trainer, "episodes", None)
+    if stats is not None and episodes is not None:
+        episodes.load_state_dict(stats, windows_only=not exact)
+    if "rng" in pending:
+        restore_rng(pending["rng"])
+    if exact:
+        log.info("resume: env state and running episodes restored (exact continuation)")
+    else:
+        log.info(
+            "resume: the env state cannot be restored: envs were re-seeded and reset, "
+            "unfinished episodes are dropped (see docs/checkpoints.md)"
+        )
+
+
+def _map_tensors(value: Any, fn: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _map_tensors(v, fn) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_map_tensors(v, fn) for v in value)
+    return value
