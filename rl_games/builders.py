@@ -46,7 +46,7 @@ MODELS.register("continuous_a2c_logstd", _lazy("rl_games.networks.models:ModelA2
 MODELS.register("continuous_a2c", _lazy("rl_games.networks.models:ModelA2CContinuous"))
 MODELS.register("discrete_a2c", _lazy("rl_games.networks.models:ModelA2C"))
 MODELS.register("multi_discrete_a2c", _lazy("rl_games.networks.models:ModelMultiDiscreteA2C"))
-MODELS.register("central_value", _not_yet("model", "central_value", "see the central value issue"))
+MODELS.register("central_value", _lazy("rl_games.networks.models:ModelCentralValue"))
 MODELS.register("soft_actor_critic", _lazy("rl_games.networks.sac:ModelSACContinuous"))
 
 NETWORKS.register("actor_critic", _lazy("rl_games.networks.actor_critic:A2CBuilder"))

@@ -185,7 +185,11 @@ class Runner:
         self.agent = agent
         agent.stop_fn = stop_fn
         agent.observer = self.algo_observer
-        if args.get("checkpoint"):
+        if args.get("checkpoint") and args.get("load_critic_only"):
+            from rl_games.algos.central_value import load_critic_only
+
+            load_critic_only(agent, args["checkpoint"])  # only the central value's weights
+        elif args.get("checkpoint"):
             agent.restore(args["checkpoint"])
         if args.get("sigma") is not None:
             _set_sigma(agent.model, float(args["sigma"]))

@@ -170,8 +170,8 @@ def broadcast_tensors(tensors: Iterable[Tensor], src: int = 0) -> None:
 def all_reduce_gradients(params: Iterable[Tensor], world_size: int) -> None:
     """Average gradients over ranks with one flattened all-reduce (per dtype/device).
 
-    Parameters without a gradient contribute zeros and receive the average, so every rank
-    steps the same tensors.
+    A parameter without a gradient contributes zeros and keeps ``grad = None`` (the optimizer
+    skips it, as in one process); the ranks run the same code, so they agree on which those are.
     """
     params = [p for p in params if p.requires_grad]
     for group in _groups(params).values():
@@ -182,11 +182,8 @@ def all_reduce_gradients(params: Iterable[Tensor], world_size: int) -> None:
         offset = 0
         for p in group:
             n = p.numel()
-            chunk = flat[offset : offset + n].view_as(p)
-            if p.grad is None:
-                p.grad = chunk.clone()
-            else:
-                p.grad.copy_(chunk)
+            if p.grad is not None:
+                p.grad.copy_(flat[offset : offset + n].view_as(p))
             offset += n
 
 

@@ -1,8 +1,11 @@
 """Environments: the ``IVecEnv`` interface, env/vecenv registries, envpool and gymnasium vecenvs.
 
 Importing this package registers the built-in env names and vecenv types; their backends
-(envpool, gymnasium) are imported only when an env is built.
+(envpool, gymnasium, the torch envs) are imported only when an env is built. ``wrap_env``
+(an env object the user already has -> ``IVecEnv``) is loaded on first access.
 """
+
+from typing import Any
 
 from rl_games.envs.adapter import TorchVecEnv
 from rl_games.envs.base import EnvCreationError, IVecEnv, make_env_info
@@ -26,4 +29,13 @@ __all__ = [
     "make_env_info",
     "register_env",
     "register_vecenv",
+    "wrap_env",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "wrap_env":  # lazy: rl_games.envs.wrap imports gymnasium
+        from rl_games.envs.wrap import wrap_env
+
+        return wrap_env
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

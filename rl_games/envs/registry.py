@@ -221,6 +221,28 @@ def _masked_velocity_vecenv(config_name: str, num_actors: int, **env_config: Any
     return masked_velocity_vecenv(config_name, num_actors, **env_config)
 
 
+# Central-value / multi-agent test envs (rl_games.envs.asymmetric_envs): TORCH env name -> class.
+ASYMMETRIC_TORCH_ENVS = {
+    "AsymmetricCartPole-v0": "AsymmetricCartPole",
+    "MultiAgentTarget-v0": "MultiAgentTarget",
+}
+
+
+def _asymmetric_creator(attr: str) -> Callable[..., IVecEnv]:
+    """``env_creator`` of a TORCH env in ``rl_games.envs.asymmetric_envs`` (imported when built)."""
+
+    def creator(**kwargs: Any) -> IVecEnv:
+        return getattr(importlib.import_module("rl_games.envs.asymmetric_envs"), attr)(**kwargs)
+
+    return creator
+
+
+def _states_view_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
+    from rl_games.envs.asymmetric_envs import states_view_vecenv
+
+    return states_view_vecenv(config_name, num_actors, **env_config)
+
+
 def _register_builtins() -> None:
     register_vecenv("ENVPOOL", _envpool_vecenv, requires=("envpool",), check=_envpool_check)
     register_vecenv("GYMNASIUM", _gymnasium_vecenv, requires=("gymnasium",), check=_gymnasium_check)
@@ -237,6 +259,10 @@ def _register_builtins() -> None:
         "CartPoleMaskedVelocity-v1",
         {"vecenv_type": "MASKED_VELOCITY", "default_env_config": {"env_name": "CartPole-v1"}},
     )
+    for name, attr in ASYMMETRIC_TORCH_ENVS.items():
+        register_env(name, {"vecenv_type": "TORCH", "env_creator": _asymmetric_creator(attr)})
+    register_vecenv("STATES_VIEW", _states_view_vecenv)
+    register_env("states_view", {"vecenv_type": "STATES_VIEW"})
 
 
 _register_builtins()

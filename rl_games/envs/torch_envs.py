@@ -99,6 +99,9 @@ class TorchVecEnvBase(IVecEnv):
         self, n: int, low: torch.Tensor | float, high: torch.Tensor | float, dim: int
     ) -> torch.Tensor:
         """``[n, dim]`` uniform samples in ``[low, high)`` from the env's generator."""
+        if not isinstance(low, torch.Tensor) and not isinstance(high, torch.Tensor):
+            out = torch.empty(n, dim, device=self.device, dtype=self.dtype)
+            return out.uniform_(low, high, generator=self.generator)
         u = torch.rand(n, dim, generator=self.generator, device=self.device, dtype=self.dtype)
         return low + (high - low) * u
 
@@ -111,12 +114,12 @@ class TorchVecEnvBase(IVecEnv):
     def step(self, actions: torch.Tensor) -> tuple[Any, torch.Tensor, torch.Tensor, dict]:
         actions = torch.as_tensor(actions, device=self.device)
         state, rewards, terminated = self.dynamics(self.state, actions)
-        self.steps = self.steps + 1
+        self.steps.add_(1)
         truncated = self.steps >= self.max_episode_steps
         dones = terminated | truncated
         final_obs = self.observe(state)
         self.state = torch.where(dones.unsqueeze(-1), self.sample_states(self.num_envs), state)
-        self.steps = self.steps.masked_fill(dones, 0)
+        self.steps.masked_fill_(dones, 0)
         infos = {"time_outs": truncated & ~terminated, "final_observation": final_obs}
         return self.observe(self.state), rewards.to(torch.float32), dones, infos
 
@@ -146,6 +149,9 @@ class TorchCartPole(TorchVecEnvBase):
         super().__init__(num_envs, **kwargs)
 
     def sample_states(self, n: int) -> torch.Tensor:
+        if not hasattr(self, "_limits"):  # |x| and |theta| bounds, as a tensor on the device
+            limits = [self.x_threshold, self.theta_threshold]
+            self._limits = torch.tensor(limits, dtype=self.dtype, device=self.device)
         return self.uniform(n, -0.05, 0.05, 4)
 
     def observe(self, state: torch.Tensor) -> torch.Tensor:
@@ -154,23 +160,21 @@ class TorchCartPole(TorchVecEnvBase):
     def dynamics(
         self, state: torch.Tensor, actions: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x, x_dot, theta, theta_dot = state.unbind(-1)
-        force = (actions.reshape(-1).to(state.dtype) * 2.0 - 1.0) * self.force_mag
+        """gymnasium's equations; the four Euler updates are one fused ``state + tau * d/dt``."""
+        _, x_dot, theta, theta_dot = state.unbind(-1)
         total_mass = self.masspole + self.masscart
         polemass_length = self.masspole * self.length
+        force = actions.reshape(-1).to(state.dtype) * (2.0 * self.force_mag) - self.force_mag
         cos, sin = torch.cos(theta), torch.sin(theta)
         temp = (force + polemass_length * theta_dot.square() * sin) / total_mass
         thetaacc = (self.gravity * sin - cos * temp) / (
             self.length * (4.0 / 3.0 - self.masspole * cos.square() / total_mass)
         )
         xacc = temp - polemass_length * thetaacc * cos / total_mass
-        x = x + self.tau * x_dot
-        x_dot = x_dot + self.tau * xacc
-        theta = theta + self.tau * theta_dot
-        theta_dot = theta_dot + self.tau * thetaacc
-        terminated = (x.abs() > self.x_threshold) | (theta.abs() > self.theta_threshold)
-        rewards = torch.ones_like(x)
-        return torch.stack((x, x_dot, theta, theta_dot), dim=-1), rewards, terminated
+        derivative = torch.stack((x_dot, xacc, theta_dot, thetaacc), dim=-1)
+        state = torch.add(state, derivative, alpha=self.tau)
+        terminated = (state[:, 0::2].abs() > self._limits).any(dim=-1)
+        return state, torch.ones_like(thetaacc), terminated
 
 
 class TorchPendulum(TorchVecEnvBase):

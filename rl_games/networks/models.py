@@ -209,6 +209,31 @@ class MultiDiscreteNetwork(A2CModelNetwork):
         }
 
 
+class CentralValueNetwork(A2CModelNetwork):
+    """``central_value``: a value-only critic whose input (``input_dict['obs']``) is the env's
+    ``states``. ``act`` returns de-normalized values (rollout), ``evaluate`` normalized ones
+    (training); ``forward`` picks by ``is_train`` (default: the module's training mode)."""
+
+    kind = "central_value"
+
+    def _value(self, input_dict: dict[str, Any], mask: torch.Tensor | None = None) -> tuple:
+        obs = self.norm_obs(input_dict["obs"], mask)
+        return self.a2c_network({**input_dict, "obs": obs})
+
+    def act(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        value, states = self._value(input_dict)
+        return {"values": self.denorm_value(value), "rnn_states": states}
+
+    def evaluate(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        value, states = self._value(input_dict, input_dict.get("mask"))
+        return {"values": value, "rnn_states": states}
+
+    def forward(self, input_dict: dict[str, Any]) -> dict[str, Any]:
+        if input_dict.get("is_train", self.training):
+            return self.evaluate(input_dict)
+        return self.act(input_dict)
+
+
 class ModelBuilderBase:
     """rl_games model entry: ``Model(network_builder).build(config) -> nn.Module``."""
 
@@ -236,3 +261,16 @@ class ModelA2CContinuousLogStd(ModelBuilderBase):
 
 class ModelA2CContinuous(ModelBuilderBase):
     network_cls = ContinuousNetwork
+
+
+class ModelCentralValue(ModelBuilderBase):
+    """``central_value``: the critic of ``config.central_value_config`` (network needs
+    ``central_value: True``, so it has a value head only)."""
+
+    network_cls = CentralValueNetwork
+
+    def build(self, config: dict[str, Any]) -> A2CModelNetwork:
+        net = self.network_builder.build("a2c", **config)
+        if getattr(net, "head_kind", "value") != "value":
+            raise ValueError("model central_value needs a network with central_value: True")
+        return self.network_cls(net, config)

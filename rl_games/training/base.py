@@ -335,6 +335,8 @@ class TerminateOnSignal:
         self._old: dict[int, Any] = {}
 
     def __enter__(self) -> TerminateOnSignal:
+        if self.trainer is not None:
+            self.trainer.interrupt_requested = None
         if threading.current_thread() is threading.main_thread():
             sigs = (
                 (signal.SIGTERM, signal.SIGINT) if self.trainer is not None else (signal.SIGTERM,)

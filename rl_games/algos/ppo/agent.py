@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from rl_games.algos.central_value import build_central_value, load_critic_only, trains_actor_value
 from rl_games.algos.ppo.rollout import play_steps
 from rl_games.algos.ppo.update import prepare_batch, train_epoch_updates
 from rl_games.builders import build_model
@@ -89,6 +90,8 @@ def make_adam(
 class PPOAgent(TrainerBase):
     """``a2c_continuous`` / ``a2c_discrete``."""
 
+    resume_carry = (*TrainerBase.resume_carry, "states", "cv_rnn_states")  # + central value
+
     def __init__(
         self, base_name: str, params: Params, env: TorchVecEnv | None = None, **kw: Any
     ) -> None:
@@ -119,6 +122,9 @@ class PPOAgent(TrainerBase):
         self.next_step_reset = self.env.autoreset_mode == "next_step"
         self.extra_fields = ("mus", "sigmas") if self.is_continuous else ()
         self._init_storage(act_shape, act_dtype, obs_space)
+        self.central_value_net = build_central_value(self)  # config.central_value_config
+        self.has_value_loss = trains_actor_value(cfg, self.is_continuous)
+        self.states: torch.Tensor | None = None  # the critic's input (central value only)
         if self.is_rnn:
             self.storage.add_rnn_states(self.rnn_states, self.seq_length)
         if self.is_continuous:
@@ -231,7 +237,9 @@ class PPOAgent(TrainerBase):
 
     # ------------------------------------------------------------------ state
     def get_full_state_weights(self) -> dict[str, Any]:
+        cv = self.central_value_net
         return {
+            **(cv.checkpoint_state() if cv is not None else {}),
             "model": self.model.state_dict(),
             "epoch": self.epoch_num,
             "frame": self.frame,
@@ -256,6 +264,27 @@ class PPOAgent(TrainerBase):
             self.scheduler.load_state_dict(state["scheduler"])
         if state.get("env_state") is not None:
             self.env.set_env_state(state["env_state"])
+        if self.central_value_net is not None:
+            self.central_value_net.load_checkpoint_state(state, self.epoch_num, self.frame)
+
+    def restore_central_value_function(self, path: str) -> None:
+        """rl_games' name: load only the critic (``assymetric_vf_nets``) from a checkpoint."""
+        load_critic_only(self, path)
+
+    @property
+    def cv_rnn_states(self) -> tuple | None:
+        """The central value's RNN states (carried over epochs; saved for an exact resume)."""
+        cv = self.central_value_net
+        return None if cv is None else cv.rnn_states
+
+    @cv_rnn_states.setter
+    def cv_rnn_states(self, value: tuple | None) -> None:
+        if self.central_value_net is not None:
+            self.central_value_net.rnn_states = value
+
+    def replica_modules(self) -> list[torch.nn.Module]:
+        cv = self.central_value_net
+        return [*super().replica_modules(), *([cv.model] if cv is not None else [])]
 
     # ------------------------------------------------------------------ loop
     def train_epoch(self) -> dict[str, float]:
@@ -264,7 +293,10 @@ class PPOAgent(TrainerBase):
         timing = play_steps(self)
         t1 = time.perf_counter()
         batch = prepare_batch(self)
+        cv = self.central_value_net
+        cv_stats = cv.train_epoch(self, batch) if cv is not None else {}  # critic before actor
         stats = train_epoch_updates(self, batch)
+        stats.update(cv_stats)
         stats.update(
             timing, update_time=time.perf_counter() - t1, total_time=time.perf_counter() - t0
         )
@@ -276,7 +308,10 @@ class PPOAgent(TrainerBase):
             return None
         self.setup_run_dir()
         self.broadcast_replicas()
-        self.obs = self.actor_obs(self.env.reset())
+        obs = self.env.reset()
+        self.obs = self.actor_obs(obs)
+        if self.central_value_net is not None:
+            self.states = self.central_value_net.reset(obs)
         self.dones = torch.ones(self.num_envs, device=self.device)
         self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
         self.resume_envs()

@@ -66,7 +66,7 @@ def as_inference(obs: Any) -> Any:
 def play_steps(agent: PPOAgent) -> dict[str, float]:
     """Fill ``agent.storage`` with ``horizon_length`` steps. Returns timing (seconds)."""
     s, cfg, env = agent.storage, agent.cfg, agent.env
-    rs = cfg.reward_shaper
+    rs, cv = cfg.reward_shaper, agent.central_value_net
     next_step = agent.next_step_reset
     agent.model.eval()
     agent.obs = as_inference(agent.obs)
@@ -77,6 +77,8 @@ def play_steps(agent: PPOAgent) -> dict[str, float]:
         if agent.is_rnn and t % agent.seq_length == 0:
             s.store_rnn_states(t // agent.seq_length, agent.rnn_states)
         res = agent.model.act(policy_input(agent, agent.obs, masks))
+        if cv is not None:  # central value: the values of the env states, repeated per agent
+            res["values"] = cv.rollout_values(t, agent.states)
         s.put("obs", t, agent.obs)
         if masks is not None:
             s["action_masks"][t] = masks
@@ -96,6 +98,8 @@ def play_steps(agent: PPOAgent) -> dict[str, float]:
         if agent.is_rnn:
             advance_rnn_states(agent, res["rnn_states"], dones)
         agent.obs = agent.actor_obs(obs)
+        if cv is not None:
+            agent.states = cv.observe(obs, dones, agent.dones if next_step else None)
         shaped = shape_rewards(
             rewards, rs.scale_value, rs.shift_value, rs.min_val, rs.max_val, rs.log_val
         )
@@ -109,6 +113,9 @@ def play_steps(agent: PPOAgent) -> dict[str, float]:
         agent.dones = dones.to(torch.float32)
         agent.episodes.step(t, rewards, shaped, game_dones(infos, dones), valid)
     with torch.inference_mode():
-        last = agent.model.act(policy_input(agent, agent.obs, agent.action_masks()))
-        agent.last_values = last["values"]
+        if cv is not None:
+            agent.last_values = cv.last_values(agent.states)
+        else:
+            last = agent.model.act(policy_input(agent, agent.obs, agent.action_masks()))
+            agent.last_values = last["values"]
     return {"step_time": step_time, "play_time": time.perf_counter() - t0}

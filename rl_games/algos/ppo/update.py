@@ -54,8 +54,9 @@ def prepare_batch(agent: PPOAgent) -> dict[str, torch.Tensor]:
         values, returns = flatten_env_major(s["values"]), flatten_env_major(returns)
         mask = s.flat("valid") if agent.next_step_reset else None
         model = agent.model
-        if cfg.normalize_value:
-            rms = model.value_mean_std
+        if cfg.normalize_value:  # a central value's normalizer is the one for returns
+            cv = agent.central_value_net
+            rms = (model if cv is None else cv.model).value_mean_std
             rms.train(not cfg.freeze_critic)
             values = rms(values, mask=mask)  # updates with values, then normalizes
             returns = rms(returns, mask=mask)  # updates again with returns (rl_games order)
@@ -115,9 +116,12 @@ def minibatch_loss(agent: PPOAgent, mb: dict[str, torch.Tensor]) -> tuple[torch.
         ppo=cfg.ppo,
         smooth_clamp=cfg.use_smooth_clamp,
     )
-    c_loss = L.critic_loss(
-        mb["old_values"], res["values"], mb["returns"], cfg.e_clip, cfg.clip_value
-    )
+    if agent.has_value_loss:
+        c_loss = L.critic_loss(
+            mb["old_values"], res["values"], mb["returns"], cfg.e_clip, cfg.clip_value
+        )
+    else:  # central value without use_experimental_cv: the actor's value head is not trained
+        c_loss = torch.zeros_like(res["values"]).detach()
     a_loss, c_loss, entropy = mean(a_loss), mean(c_loss), mean(res["entropy"])
     loss = a_loss + 0.5 * cfg.critic_coef * c_loss - agent.entropy_coef * entropy
     out = {"a_loss": a_loss, "c_loss": c_loss, "entropy": entropy}
@@ -172,6 +176,7 @@ def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict
     count, kls = 0, []
     agent.model.train()
     params = list(agent.model.parameters())  # walked once per epoch, not per minibatch
+    opt_params = [p for group in agent.optimizer.param_groups for p in group["params"]]
     autocast = torch.autocast(agent.device.type, dtype=torch.bfloat16, enabled=agent.use_bf16)
     rows = {k: v for k, v in batch.items() if k != "rnn_states"}
     states, seq_len = batch.get("rnn_states"), agent.seq_length if agent.is_rnn else 1
@@ -183,7 +188,8 @@ def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict
                 mb["rnn_states"] = states[:, :, start // seq_len : (start + mb_size) // seq_len]
             with autocast if agent.use_bf16 else contextlib.nullcontext():
                 loss, out = minibatch_loss(agent, mb)
-            agent.optimizer.zero_grad(set_to_none=True)
+            for p in opt_params:  # optimizer.zero_grad(set_to_none=True) minus its profiler hook
+                p.grad = None
             loss.backward()
             agent.reduce_gradients()
             if cfg.truncate_grads:

@@ -1,0 +1,340 @@
+"""Central-value (asymmetric) critic: ``config.central_value_config``.
+
+The env returns ``{'obs': actor obs, 'states': critic input}``; ``CentralValueTrain`` is a
+separate value-only model on ``states`` (per env, ``[num_actors, ...]``) with its own normalizers,
+Adam and minibatch loop. PPO uses it as follows:
+
+- rollout: :meth:`CentralValueTrain.rollout_values` stores step ``t``'s states and returns their
+  de-normalized values, repeated for each agent of an env (the values GAE and the time-out
+  bootstrap use); :meth:`observe` takes the next states out of an env observation and zeroes the
+  critic's RNN states of finished envs.
+- update: its ``value_mean_std`` normalizes the PPO batch's values and returns; the critic trains
+  first (:meth:`train_epoch`, on each env's first agent's targets), then the actor, whose own
+  value head is trained only with ``use_experimental_cv``.
+- checkpoints: ``assymetric_vf_nets`` (``state_dict()``: ``model.a2c_network.*``,
+  ``model.running_mean_std.*``, ``model.value_mean_std.*``) and ``assymetric_vf_optimizer``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from rl_games.algos.ppo import losses as L
+from rl_games.algos.ppo.update import clip_grad_norm, rnn_reset_flags
+from rl_games.builders import MODELS, build_network_builder
+from rl_games.common import schedulers
+from rl_games.config.errors import ConfigError, Problem
+from rl_games.config.schema import CentralValueConfig, PPOConfig
+from rl_games.networks.rnn import zero_states
+from rl_games.storage.rollout import RolloutStorage, flatten_env_major
+from rl_games.training.checkpoint import CheckpointError, load_checkpoint, load_optimizer_state
+
+if TYPE_CHECKING:
+    from rl_games.algos.ppo.agent import PPOAgent
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NETS = "assymetric_vf_nets"  # rl_games' spelling
+CHECKPOINT_OPTIMIZER = "assymetric_vf_optimizer"
+CV_PATH = "params.config.central_value_config"
+
+
+def trains_actor_value(cfg: PPOConfig, is_continuous: bool) -> bool:
+    """Whether the actor's own value head is trained: always without a central value; with one
+    only under ``use_experimental_cv`` (rl_games' default: True continuous, False discrete)."""
+    if cfg.central_value_config is None:
+        return True
+    if cfg.use_experimental_cv is None:
+        return is_continuous
+    return bool(cfg.use_experimental_cv)
+
+
+def build_cv_model(
+    cv_cfg: CentralValueConfig, cfg: PPOConfig, state_space: gym.Space, value_size: int
+) -> nn.Module:
+    """``MODELS[central_value_config.model.name or 'central_value']`` around its network."""
+    builder = build_network_builder(cv_cfg.network)
+    model = MODELS.get(cv_cfg.model.name or "central_value")(builder)
+    return model.build(
+        {
+            "input_shape": tuple(state_space.shape),
+            "value_size": value_size,
+            "num_seqs": cfg.num_actors,
+            "normalize_value": cfg.normalize_value,
+            "normalize_input": cv_cfg.normalize_input,
+        }
+    )
+
+
+class CentralValueTrain(nn.Module):
+    """The critic, its optimizer, its rollout storage (states per env) and its update loop.
+
+    Its only submodule is ``model``, so ``state_dict()`` has rl_games' ``assymetric_vf_nets`` keys.
+    """
+
+    def __init__(
+        self,
+        cv_cfg: CentralValueConfig,
+        cfg: PPOConfig,
+        state_space: gym.Space,
+        num_agents: int,
+        value_size: int,
+        device: torch.device,
+    ) -> None:
+        super().__init__()
+        from rl_games.algos.ppo.agent import make_adam  # the agent module imports this one
+
+        self.cv_cfg, self.zero_rnn_on_done = cv_cfg, cfg.zero_rnn_on_done
+        self.num_actors, self.num_agents = cfg.num_actors, num_agents
+        self.horizon, self.seq_length = cfg.horizon_length, cfg.seq_length
+        self.batch_size = self.horizon * self.num_actors
+        self.minibatch_size = (
+            cv_cfg.minibatch_size or cv_cfg.minibatch_size_per_env * cfg.num_actors
+        )
+        self.model = build_cv_model(cv_cfg, cfg, state_space, value_size).to(device)
+        self.is_rnn = bool(self.model.is_rnn())
+        self._check_geometry()
+        self.optimizer = make_adam(
+            self.model.parameters(), float(cv_cfg.learning_rate), cv_cfg.weight_decay
+        )
+        self.last_lr = float(cv_cfg.learning_rate)
+        self.scheduler: Any = schedulers.IdentityScheduler()
+        if (cv_cfg.lr_schedule or "").lower() == "linear" and cfg.max_epochs > 0:
+            self.scheduler = schedulers.LinearScheduler(self.last_lr, max_steps=cfg.max_epochs)
+        self.use_bf16 = bool(cv_cfg.mixed_precision and device.type == "cuda")
+        self.storage = RolloutStorage(self.horizon, self.num_actors, device)
+        dtype = torch.uint8 if state_space.dtype == np.uint8 else torch.float32
+        self.storage.add_field("states", tuple(state_space.shape), dtype)
+        self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
+        if self.is_rnn:
+            self.storage.add_rnn_states(self.rnn_states, self.seq_length)
+        self.epoch_num, self.frame = 0, 0
+
+    def _check_geometry(self) -> None:
+        problems = []
+        if self.minibatch_size <= 0 or self.batch_size % self.minibatch_size:
+            problems.append(
+                Problem(
+                    f"{CV_PATH}.minibatch_size",
+                    f"central value batch (horizon_length * num_actors = {self.batch_size}) is "
+                    f"not divisible by minibatch_size {self.minibatch_size}",
+                )
+            )
+        if self.is_rnn and (
+            self.horizon % self.seq_length or self.minibatch_size % self.seq_length
+        ):
+            problems.append(
+                Problem(
+                    f"{CV_PATH}.minibatch_size",
+                    f"an RNN critic needs horizon_length ({self.horizon}) and minibatch_size "
+                    f"({self.minibatch_size}) divisible by seq_length ({self.seq_length})",
+                )
+            )
+        if problems:
+            raise ConfigError(problems, "config")
+
+    # ------------------------------------------------------------------ rollout
+    def states_of(self, obs: Any) -> torch.Tensor:
+        """Per-env states of an env observation: ``obs['states']`` (``obs`` itself when the env
+        has no states); per-agent states rows are reduced to each env's first agent."""
+        states = obs["states"] if isinstance(obs, dict) and "states" in obs else obs
+        if isinstance(states, dict):
+            raise ValueError(
+                "central value: the env observation needs a 'states' entry "
+                f"(got the keys {sorted(states)})"
+            )
+        if self.num_agents > 1 and states.shape[0] == self.num_actors * self.num_agents:
+            states = states[:: self.num_agents]
+        return states
+
+    def reset(self, obs: Any) -> torch.Tensor:
+        """At an env reset: zero RNN states; returns the states of ``obs``."""
+        self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
+        return self.states_of(obs)
+
+    def _per_agent(self, values: torch.Tensor) -> torch.Tensor:
+        """``[num_actors, V]`` -> ``[num_actors * num_agents, V]`` (an env's agents contiguous)."""
+        return values.repeat_interleave(self.num_agents, 0) if self.num_agents > 1 else values
+
+    def _act(self, states: torch.Tensor) -> dict[str, Any]:
+        inp: dict[str, Any] = {"obs": states}
+        if self.is_rnn:
+            inp["rnn_states"] = self.rnn_states
+        return self.model.act(inp)
+
+    def rollout_values(self, t: int, states: torch.Tensor) -> torch.Tensor:
+        """Store step ``t``'s states (and, every ``seq_length`` steps, the RNN states); returns
+        their de-normalized values, one row per agent."""
+        if t == 0:
+            self.model.eval()
+        if self.is_rnn and t % self.seq_length == 0:
+            self.storage.store_rnn_states(t // self.seq_length, self.rnn_states)
+        self.storage.put("states", t, states)
+        res = self._act(states)
+        if self.is_rnn:
+            self.rnn_states = res["rnn_states"]
+        return self._per_agent(res["values"])
+
+    def observe(
+        self, obs: Any, dones: torch.Tensor, prev_dones: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """After an env step: zero the RNN states of envs whose episode ended (``dones`` per
+        agent; ``prev_dones``: also after a next-step reset row); returns the next states."""
+        if self.is_rnn and self.zero_rnn_on_done:
+            reset = dones[:: self.num_agents]
+            if prev_dones is not None:
+                reset = reset | (prev_dones[:: self.num_agents] > 0)
+            self.rnn_states = zero_states(self.rnn_states, reset)
+        return self.states_of(obs)
+
+    def last_values(self, states: torch.Tensor) -> torch.Tensor:
+        """Values of the states after the last rollout step (GAE bootstrap), one row per agent."""
+        self.model.eval()
+        return self._per_agent(self._act(states)["values"])
+
+    # ------------------------------------------------------------------ update
+    def first_agent_rows(self, x: torch.Tensor) -> torch.Tensor:
+        """Rows of a PPO batch (env-major over ``num_actors * num_agents`` rows) of each env's
+        first agent, in the critic's order (``env * horizon + t``)."""
+        if self.num_agents == 1:
+            return x
+        per_env = x.reshape(self.num_actors, self.num_agents, self.horizon, *x.shape[1:])
+        return per_env[:, 0].reshape(self.batch_size, *x.shape[1:])
+
+    def make_batch(
+        self, batch: dict[str, Any], dones: torch.Tensor, next_step: bool
+    ) -> dict[str, torch.Tensor]:
+        """The critic's batch: stored states, the PPO batch's normalized ``old_values`` and
+        ``returns`` (and ``mask``), RNN snapshots and reset flags; ``dones``: ``[T, N * agents]``."""
+        rows = self.first_agent_rows
+        data = {
+            "obs": self.storage.flat("states"),
+            "old_values": rows(batch["old_values"]),
+            "returns": rows(batch["returns"]),
+        }
+        if batch.get("mask") is not None:
+            data["mask"] = rows(batch["mask"])
+        if self.is_rnn:
+            data["rnn_states"] = self.storage.flat_rnn_states()
+            if self.zero_rnn_on_done:
+                env_dones = dones[:, :: self.num_agents]
+                data["rnn_dones"] = flatten_env_major(rnn_reset_flags(env_dones, next_step))
+        return data
+
+    def minibatch_loss(self, data: dict[str, torch.Tensor], start: int) -> torch.Tensor:
+        """Clipped (``clip_value``, range ``e_clip``) value loss of rows ``start..``; no 0.5,
+        no ``critic_coef``; a masked mean over valid rows."""
+        cfg, stop = self.cv_cfg, start + self.minibatch_size
+        mask = data["mask"][start:stop] if "mask" in data else None
+        inp: dict[str, Any] = {"obs": data["obs"][start:stop], "mask": mask}
+        if self.is_rnn:
+            seqs = slice(start // self.seq_length, stop // self.seq_length)
+            dones = data.get("rnn_dones")
+            inp.update(
+                rnn_states=tuple(data["rnn_states"][:, :, seqs]),
+                seq_length=self.seq_length,
+                dones=None if dones is None else dones[start:stop],
+            )
+        values = self.model.evaluate(inp)["values"]
+        old, returns = data["old_values"][start:stop], data["returns"][start:stop]
+        return L.masked_mean(L.critic_loss(old, values, returns, cfg.e_clip, cfg.clip_value), mask)
+
+    def train_epoch(self, agent: PPOAgent, batch: dict[str, Any]) -> dict[str, float]:
+        """``mini_epochs`` passes of contiguous minibatches; logs ``losses/cval_loss`` and
+        ``info/cval_lr``. Skipped with the sub-config's ``freeze_critic``."""
+        if self.cv_cfg.freeze_critic:
+            return {}
+        data = self.make_batch(batch, agent.storage["dones"], agent.next_step_reset)
+        self.model.train()
+        params = list(self.model.parameters())
+        autocast = torch.autocast(agent.device.type, dtype=torch.bfloat16, enabled=self.use_bf16)
+        losses = []
+        for _ in range(self.cv_cfg.mini_epochs):
+            for start in range(0, self.batch_size, self.minibatch_size):
+                with autocast if self.use_bf16 else contextlib.nullcontext():
+                    loss = self.minibatch_loss(data, start)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                agent.all_reduce_gradients(params)
+                if self.cv_cfg.truncate_grads:
+                    clip_grad_norm(params, self.cv_cfg.grad_norm)
+                self.optimizer.step()
+                losses.append(loss.detach().float())
+        self.model.eval()
+        mean_loss = float(torch.stack(losses).mean())
+        self.epoch_num += 1
+        self.update_lr()
+        self.frame += self.batch_size
+        agent.writer.add_scalar("losses/cval_loss", mean_loss, self.frame)
+        agent.writer.add_scalar("info/cval_lr", self.last_lr, self.frame)
+        return {"cval_loss": mean_loss}
+
+    def update_lr(self) -> None:
+        """``lr_schedule: linear``: decay over the main config's ``max_epochs`` (critic epochs)."""
+        lr, _ = self.scheduler.update(self.last_lr, 0.0, self.epoch_num, self.frame, 0.0)
+        if lr != self.last_lr:
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+        self.last_lr = float(lr)
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint_state(self) -> dict[str, Any]:
+        """rl_games' checkpoint entries for the critic."""
+        return {
+            CHECKPOINT_NETS: self.state_dict(),
+            CHECKPOINT_OPTIMIZER: self.optimizer.state_dict(),
+        }
+
+    def load_checkpoint_state(self, state: dict[str, Any], epoch: int, frame: int) -> None:
+        """Restore :meth:`checkpoint_state` (the optimizer when present: rl_games 1.6.5+). A
+        checkpoint without a critic (e.g. a run without central value) leaves it fresh."""
+        if CHECKPOINT_NETS not in state:
+            log.warning("checkpoint has no '%s': the central value starts fresh", CHECKPOINT_NETS)
+            return
+        self.load_state_dict(state[CHECKPOINT_NETS])
+        if state.get(CHECKPOINT_OPTIMIZER) is not None:
+            load_optimizer_state(self.optimizer, state[CHECKPOINT_OPTIMIZER], CHECKPOINT_OPTIMIZER)
+            self.last_lr = float(self.optimizer.param_groups[0]["lr"])
+        self.epoch_num = epoch
+        self.frame = frame // max(self.num_agents, 1)
+
+
+def build_central_value(agent: PPOAgent) -> CentralValueTrain | None:
+    """The agent's critic per ``config.central_value_config`` (None when unset). Its input space
+    is the env info's ``state_space`` (the observation space when the env gives none)."""
+    cfg: PPOConfig = agent.cfg
+    if cfg.central_value_config is None:
+        return None
+    space = agent.env_info.get("state_space")
+    if space is None:
+        log.warning("central value: the env info has no state_space; using observation_space")
+        space = agent.env.observation_space
+    return CentralValueTrain(
+        cfg.central_value_config, cfg, space, agent.num_agents, agent.value_size, agent.device
+    )
+
+
+def load_critic_only(agent: PPOAgent, path: str | Path) -> None:
+    """``args['load_critic_only']``: only the critic's weights (``assymetric_vf_nets``) from the
+    checkpoint at ``path``; the actor, optimizers and counters keep their fresh state."""
+    cv = getattr(agent, "central_value_net", None)
+    if cv is None:
+        problem = Problem(CV_PATH, "load_critic_only needs a central value critic (not configured)")
+        raise ConfigError([problem], "config")
+    state = load_checkpoint(path, map_location=agent.device)
+    if CHECKPOINT_NETS not in state:
+        raise CheckpointError(f"checkpoint '{path}' has no '{CHECKPOINT_NETS}' (no central value)")
+    try:
+        cv.load_state_dict(state[CHECKPOINT_NETS])
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CheckpointError(f"checkpoint '{path}': critic does not fit: {first}") from None
+    log.info("=> loaded the central value critic from '%s'", path)
