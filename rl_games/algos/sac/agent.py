@@ -73,6 +73,8 @@ def build_sac_model(params: Params, env: TorchVecEnv, device: torch.device) -> t
 class SACAgent(TrainerBase):
     """``sac``."""
 
+    resume_carry = ("obs", "prev_dones")
+
     def __init__(
         self, base_name: str, params: Params, env: TorchVecEnv | None = None, **kw: Any
     ) -> None:
@@ -206,16 +208,19 @@ class SACAgent(TrainerBase):
 
     def train(self) -> float | None:
         """Train until a stop condition; returns the final mean reward."""
+        if self.limits_reached():
+            return None
         self.setup_run_dir()
         self.broadcast_replicas()  # torchrun: rank 0's weights everywhere (after any restore)
         self.obs = self.env.reset()
         self.model.update_obs_stats(self.obs)
         self.prev_dones.zero_()
+        self.resume_envs()  # on a resume: carried obs/dones, episode stats, RNG, env snapshot
         self.start_time = time.perf_counter()
         self._reset_interval()
         reason = None
         try:
-            with TerminateOnSignal():
+            with TerminateOnSignal(self):
                 while reason is None:
                     self.epoch_num += 1
                     self.train_epoch()
