@@ -183,13 +183,28 @@ def train_sps(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _cpu_busy_s() -> float | None:
+    """Machine-wide busy CPU seconds (all cores) from /proc/stat; None where unavailable."""
+    try:
+        with open("/proc/stat") as f:
+            vals = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(vals[:8]) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def child(job: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(job["threads"])
     res = dict(job)
+    busy0, self0, t0 = _cpu_busy_s(), time.process_time(), time.time()
     res["env_sps"] = env_sps(job["env"], job["num_envs"], job["device"], job["env_seconds"])
     res.update(train_sps(job))
+    busy1, wall = _cpu_busy_s(), time.time() - t0
+    if busy0 is not None and busy1 is not None:
+        others = max(0.0, busy1 - busy0 - (time.process_time() - self0))
+        res["other_load"] = round(others / (wall * (os.cpu_count() or 1)), 2)
     res["train_over_env"] = res["train_sps"] / res["env_sps"]
     return res
 
@@ -258,19 +273,21 @@ def _fmt(x: Any, nd: int = 0) -> str:
 
 def report(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| env | num_envs | mode | env SPS | train SPS | train / env | first epoch s | peak MiB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| env | num_envs | mode | env SPS | train SPS | train / env | first epoch s | peak MiB "
+        "| other load |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if "error" in r:
             lines.append(
-                f"| {r['env']} | {r['num_envs']} | {r['mode']} | error: {r['error']} |||||"
+                f"| {r['env']} | {r['num_envs']} | {r['mode']} | error: {r['error']} ||||||"
             )
             continue
         lines.append(
             f"| {r['env']} | {r['num_envs']:,} | {r['mode']} | {_fmt(r['env_sps'])} | "
             f"{_fmt(r['train_sps'])} | {_fmt(r['train_over_env'], 3)} | "
-            f"{_fmt(r['first_epoch_s'], 1)} | {_fmt(r.get('peak_mem_mib'))} |"
+            f"{_fmt(r['first_epoch_s'], 1)} | {_fmt(r.get('peak_mem_mib'))} | "
+            f"{_fmt(r.get('other_load'), 2)} |"
         )
     return "\n".join(lines)
 

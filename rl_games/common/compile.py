@@ -234,7 +234,10 @@ def apply_torch_compile(agent: Any, setting: Any, backend: Any = "inductor") -> 
     modes = resolve_modes(setting)
     if not modes.enabled:
         return modes
-    reason = unavailable_reason(agent.device, backend)
+    if not isinstance(getattr(agent, "model", None), nn.Module):
+        warn_once("no-model", "config.torch_compile ignored: %s has no model", type(agent).__name__)
+        return CompileModes()
+    reason = unavailable_reason(getattr(agent, "device", "cpu"), backend)
     if reason is not None:
         warn_once(
             "unavailable", "config.torch_compile=%s ignored: %s; running eagerly", setting, reason
