@@ -48,7 +48,11 @@ def _wait_exit(proc: subprocess.Popen, since: float, limit: float = 60.0) -> tup
 
 @pytest.mark.parametrize(
     ("rank", "sig"),
-    [(1, signal.SIGKILL), (0, signal.SIGKILL), (1, signal.SIGSTOP)],
+    [
+        (1, signal.SIGKILL),
+        (0, signal.SIGKILL),
+        pytest.param(1, signal.SIGSTOP, marks=pytest.mark.slow),  # ~50 s: waits for the timeout
+    ],
     ids=["sigkill-rank1", "sigkill-rank0", "sigstop-rank1"],
 )
 def test_lost_rank_ends_the_job(tmp_path: Path, rank: int, sig: int) -> None:
