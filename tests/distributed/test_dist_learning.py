@@ -26,6 +26,7 @@ from dist_launch import (
 
 PPO_CFG = REPO / "configs" / "ppo_cartpole_multi_gpu.yaml"
 SAC_CFG = REPO / "configs" / "sac_pendulum.yaml"
+CV_CFG = REPO / "configs" / "ppo_asymmetric_cartpole_cv.yaml"
 PPO_FAST = ("config.num_actors=8", "config.minibatch_size=128", "config.learning_rate=1e-3")
 
 
@@ -81,3 +82,14 @@ def test_sac_pendulum_two_ranks_reach_minus_200(tmp_path: Path) -> None:
     out, rows = _train(SAC_CFG, tmp_path, 2 * 8 * 1, *sets)
     assert out.count("Maximum reward achieved") == 1, rows[-3:]
     assert rows[-1][1] <= 40000
+
+
+def test_central_value_two_ranks_stay_identical(tmp_path: Path) -> None:
+    """Actor and central-value critic (weights, optimizers' effect, state/value normalizers) stay
+    bitwise identical on both ranks, and each epoch counts both ranks' frames."""
+    sets = ("config.multi_gpu=True", "config.max_epochs=8", "config.num_actors=16",
+            "config.minibatch_size=256", "config.central_value_config.minibatch_size=256")
+    _, rows = _train(CV_CFG, tmp_path, 2 * 16 * 32, *sets)
+    dump = load_dumps(tmp_path / "dump", 2)[0]
+    assert dump["epoch"] == 8
+    assert any(k.startswith("1.") for k in dump), "the critic is one of the synced replicas"
