@@ -29,5 +29,16 @@ def run_cli(
 
 
 @pytest.fixture
+def one_thread():
+    """Small MLPs train fastest on one torch thread (and the CI machine's cores are shared)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def cli():
     return run_cli

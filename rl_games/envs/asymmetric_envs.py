@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from rl_games.envs.base import IVecEnv, make_env_info
+from rl_games.envs.base import IVecEnv, VecEnvWrapper, make_env_info
 from rl_games.envs.torch_envs import TorchCartPole
 
 
@@ -144,12 +144,11 @@ class MultiAgentTarget(IVecEnv):
         self.generator.manual_seed(int(seed))
 
 
-class StatesViewVecEnv(IVecEnv):
+class StatesViewVecEnv(VecEnvWrapper):
     """A flat-observation vecenv as ``{'obs': obs without the ``hide`` entries, 'states': obs}``."""
 
     def __init__(self, env: IVecEnv, hide: list[int]) -> None:
-        self.env = env
-        self.num_envs = getattr(env, "num_envs", None)
+        super().__init__(env)
         info = env.get_env_info()
         full = info["observation_space"]
         if not isinstance(full, spaces.Box) or len(full.shape) != 1:
@@ -174,30 +173,6 @@ class StatesViewVecEnv(IVecEnv):
 
     def get_env_info(self) -> dict[str, Any]:
         return dict(self.env_info)
-
-    def get_number_of_agents(self) -> int:
-        return self.env.get_number_of_agents()
-
-    def has_action_masks(self) -> bool:
-        return self.env.has_action_masks()
-
-    def get_action_masks(self) -> Any:
-        return self.env.get_action_masks()
-
-    def seed(self, seed: int) -> None:
-        self.env.seed(seed)
-
-    def set_train_info(self, env_frames: int, *args: Any, **kwargs: Any) -> None:
-        self.env.set_train_info(env_frames, *args, **kwargs)
-
-    def get_env_state(self) -> Any:
-        return self.env.get_env_state()
-
-    def set_env_state(self, env_state: Any) -> None:
-        self.env.set_env_state(env_state)
-
-    def close(self) -> None:
-        self.env.close()
 
 
 def states_view_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:

@@ -130,3 +130,45 @@ class IVecEnv:
 
     def close(self) -> None:
         """Release the envs' resources."""
+
+
+class VecEnvWrapper(IVecEnv):
+    """An ``IVecEnv`` around another one: every method delegates to ``self.env``; subclasses
+    override only what they change (typically ``step``/``reset``/``get_env_info``)."""
+
+    def __init__(self, env: IVecEnv) -> None:
+        self.env = env
+        self.num_envs = getattr(env, "num_envs", None)
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any]:
+        return self.env.step(actions)
+
+    def reset(self) -> Any:
+        return self.env.reset()
+
+    def get_env_info(self) -> dict[str, Any]:
+        return self.env.get_env_info()
+
+    def get_number_of_agents(self) -> int:
+        return self.env.get_number_of_agents()
+
+    def has_action_masks(self) -> bool:
+        return self.env.has_action_masks()
+
+    def get_action_masks(self) -> Any:
+        return self.env.get_action_masks()
+
+    def seed(self, seed: int) -> None:
+        self.env.seed(seed)
+
+    def set_train_info(self, env_frames: int, *args: Any, **kwargs: Any) -> None:
+        self.env.set_train_info(env_frames, *args, **kwargs)
+
+    def get_env_state(self) -> Any:
+        return self.env.get_env_state()
+
+    def set_env_state(self, env_state: Any) -> None:
+        self.env.set_env_state(env_state)
+
+    def close(self) -> None:
+        self.env.close()

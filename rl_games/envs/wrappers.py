@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_games.envs.base import IVecEnv
+from rl_games.envs.base import IVecEnv, VecEnvWrapper
 
 # Underlying task -> observation indices that hold velocities.
 VELOCITY_INDICES: dict[str, tuple[int, ...]] = {
@@ -35,13 +35,12 @@ def velocity_mask(env_name: str, obs_size: int) -> np.ndarray:
     return mask
 
 
-class MaskVelocityVecEnv(IVecEnv):
+class MaskVelocityVecEnv(VecEnvWrapper):
     """Multiplies the observations of ``env`` (a flat-observation ``IVecEnv``) by a fixed mask."""
 
     def __init__(self, env: IVecEnv, mask: np.ndarray) -> None:
-        self.env = env
+        super().__init__(env)
         self.mask = mask
-        self.num_envs = getattr(env, "num_envs", None)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any]:
         obs, rewards, dones, infos = self.env.step(actions)
@@ -49,27 +48,6 @@ class MaskVelocityVecEnv(IVecEnv):
 
     def reset(self) -> Any:
         return self.env.reset() * self.mask
-
-    def get_env_info(self) -> dict[str, Any]:
-        return self.env.get_env_info()
-
-    def get_number_of_agents(self) -> int:
-        return self.env.get_number_of_agents()
-
-    def seed(self, seed: int) -> None:
-        self.env.seed(seed)
-
-    def set_train_info(self, env_frames: int, *args: Any, **kwargs: Any) -> None:
-        self.env.set_train_info(env_frames, *args, **kwargs)
-
-    def get_env_state(self) -> Any:
-        return self.env.get_env_state()
-
-    def set_env_state(self, env_state: Any) -> None:
-        self.env.set_env_state(env_state)
-
-    def close(self) -> None:
-        self.env.close()
 
 
 def masked_velocity_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:

@@ -7,7 +7,6 @@ torch envs work."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,7 @@ from rl_games.training.checkpoint import load_checkpoint
 CONFIG = REPO / "configs" / "ppo_asymmetric_cartpole_cv.yaml"
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small MLPs train fastest on one thread (and the CI machine's cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _doc(cv: bool = True) -> dict:

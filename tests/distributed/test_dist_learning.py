@@ -87,8 +87,13 @@ def test_sac_pendulum_two_ranks_reach_minus_200(tmp_path: Path) -> None:
 def test_central_value_two_ranks_stay_identical(tmp_path: Path) -> None:
     """Actor and central-value critic (weights, optimizers' effect, state/value normalizers) stay
     bitwise identical on both ranks, and each epoch counts both ranks' frames."""
-    sets = ("config.multi_gpu=True", "config.max_epochs=8", "config.num_actors=16",
-            "config.minibatch_size=256", "config.central_value_config.minibatch_size=256")
+    sets = (
+        "config.multi_gpu=True",
+        "config.max_epochs=8",
+        "config.num_actors=16",
+        "config.minibatch_size=256",
+        "config.central_value_config.minibatch_size=256",
+    )
     _, rows = _train(CV_CFG, tmp_path, 2 * 16 * 32, *sets)
     dump = load_dumps(tmp_path / "dump", 2)[0]
     assert dump["epoch"] == 8

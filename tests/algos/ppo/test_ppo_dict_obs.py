@@ -3,7 +3,6 @@ the MLP, and a dict-observation env that trains (and its checkpoint plays)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +16,7 @@ from rl_games.common.running_mean_std import RunningMeanStdObs
 from rl_games.config import apply_overrides, parse_params
 from rl_games.training.player import PPOPlayer
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small MLPs train fastest on one thread (and the CI machine's cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _params(tmp_path: Path, *sets: str):

@@ -3,7 +3,6 @@ the ``multi_discrete_a2c`` model's log-probs, entropies and masks follow rl_game
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,7 @@ from rl_games.builders import build_model
 from rl_games.config import parse_params
 from rl_games.networks import distributions as D
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small MLPs train fastest on one thread (and the CI machine's cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _doc(env_name: str, model: str, space: str, tmp_path: Path, **config: object) -> dict:

@@ -4,7 +4,6 @@ rl_games' ``config['vec_env']`` injection train and play on an env object the us
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,7 @@ from rl_games.envs import IVecEnv, make_env_info
 from rl_games.envs.torch_envs import TorchCartPole
 from rl_games.torch_runner import Runner
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small MLPs train fastest on one thread (and the CI machine's cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class GpuSimVecEnv(IVecEnv):
