@@ -12,6 +12,7 @@ from torch import nn
 from rl_games.config.schema import NetworkConfig
 from rl_games.networks import cnn as C
 from rl_games.networks.activations import make_activation, make_initializer
+from rl_games.networks.builder_base import TypedNetworkBuilder
 from rl_games.networks.mlp import D2RLNet, build_mlp, mlp_output_size
 from rl_games.networks.rnn import RnnWithDones, merge_batch, split_batch
 
@@ -259,29 +260,7 @@ class ActorCriticNetwork(nn.Module):
         return self.logits(a_out), value, states
 
 
-class A2CBuilder:
+class A2CBuilder(TypedNetworkBuilder):
     """Network builder ``actor_critic`` (rl_games' ``load(params)`` / ``build(name, **kw)``)."""
 
     Network = ActorCriticNetwork
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.params: NetworkConfig | None = None
-
-    def load(self, params: NetworkConfig | dict) -> None:
-        if isinstance(params, dict):
-            from rl_games.config.loader import Parser
-
-            parser = Parser()
-            params = parser.parse(NetworkConfig, params, "network")
-            if parser.problems:
-                from rl_games.config.errors import ConfigError
-
-                raise ConfigError(parser.problems, "network")
-        self.params = params
-
-    def build(self, name: str, **kwargs: Any) -> nn.Module:
-        assert self.params is not None, "call load(params) before build()"
-        return self.Network(self.params, **kwargs)
-
-    def __call__(self, name: str, **kwargs: Any) -> nn.Module:
-        return self.build(name, **kwargs)

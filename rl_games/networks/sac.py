@@ -20,6 +20,7 @@ from rl_games.algos.sac.losses import sample_squashed, squash_log_std
 from rl_games.common.running_mean_std import RunningMeanStd
 from rl_games.config.schema import NetworkConfig
 from rl_games.networks.activations import make_initializer
+from rl_games.networks.builder_base import TypedNetworkBuilder
 from rl_games.networks.mlp import D2RLNet, build_mlp, mlp_output_size
 
 log = logging.getLogger(__name__)
@@ -100,33 +101,16 @@ class SACNetwork(nn.Module):
             self.critic_target.requires_grad_(False)
 
 
-class SACBuilder:
+class SACBuilder(TypedNetworkBuilder):
     """Network builder ``soft_actor_critic`` (``load(params)`` / ``build(name, **kwargs)``)."""
 
     Network = SACNetwork
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.params: NetworkConfig | None = None
-
-    def load(self, params: NetworkConfig | dict) -> None:
-        if isinstance(params, dict):
-            from rl_games.config.errors import ConfigError
-            from rl_games.config.loader import Parser
-
-            parser = Parser()
-            params = parser.parse(NetworkConfig, params, "network")
-            if parser.problems:
-                raise ConfigError(parser.problems, "network")
-        self.params = params
 
     def build(self, name: str, **kwargs: Any) -> SACNetwork:
         assert self.params is not None, "call load(params) before build()"
         if not self.params.separate:
             log.warning("soft_actor_critic with separate: False builds no critic (rl_games too)")
         return self.Network(self.params, **kwargs)
-
-    def __call__(self, name: str, **kwargs: Any) -> SACNetwork:
-        return self.build(name, **kwargs)
 
 
 class SACModel(nn.Module):
