@@ -25,7 +25,7 @@ from rl_games.storage.rollout import RolloutStorage
 from rl_games.training.base import TerminateOnSignal, TrainerBase
 from rl_games.training.checkpoint import load_optimizer_state
 from rl_games.training.episode_stats import EpisodeTracker
-from rl_games.training.progress import progress_line
+from rl_games.training.reporting import log_progress, write_episode_scalars
 
 log = logging.getLogger(__name__)
 
@@ -360,35 +360,5 @@ class PPOAgent(TrainerBase):
         w.add_scalar("info/e_clip", self.cfg.e_clip, frame)
         w.add_scalar("info/kl", st["kl"], frame)
         w.add_scalar("info/epochs", self.epoch_num, frame)
-        mean, shaped, length = (
-            self.episodes.mean_reward(),
-            self.episodes.mean_shaped(),
-            self.episodes.mean_length(),
-        )
-        if mean is not None:
-            for i in range(self.value_size):
-                prefix = "rewards" if i == 0 else f"rewards{i}"
-                w.add_scalar(f"{prefix}/step", mean[i], frame)
-                w.add_scalar(f"{prefix}/iter", mean[i], self.epoch_num)
-                w.add_scalar(f"{prefix}/time", mean[i], elapsed)
-            w.add_scalar("shaped_rewards/step", shaped[0], frame)
-            w.add_scalar("shaped_rewards/iter", shaped[0], self.epoch_num)
-            w.add_scalar("shaped_rewards/time", shaped[0], elapsed)
-            w.add_scalar("episode_lengths/step", length, frame)
-            w.add_scalar("episode_lengths/iter", length, self.epoch_num)
-            w.add_scalar("episode_lengths/time", length, elapsed)
-        if self.cfg.print_stats and self.rank == 0:
-            log.info(
-                progress_line(
-                    epoch=self.epoch_num,
-                    max_epochs=self.cfg.max_epochs,
-                    frame=frame,
-                    max_frames=self.max_frames,
-                    mean_reward=None if mean is None else float(mean[0]),
-                    mean_length=length,
-                    fps_step=fps_step,
-                    fps_step_inference=fps_inf,
-                    fps_total=fps_total,
-                    elapsed=elapsed,
-                )
-            )
+        write_episode_scalars(self, frame, elapsed)
+        log_progress(self, frame, (fps_step, fps_inf, fps_total), elapsed)

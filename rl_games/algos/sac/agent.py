@@ -28,7 +28,7 @@ from rl_games.storage.replay import ReplayBuffer
 from rl_games.training.base import TerminateOnSignal, TrainerBase
 from rl_games.training.checkpoint import reward_str
 from rl_games.training.episode_stats import EpisodeTracker
-from rl_games.training.progress import progress_line
+from rl_games.training.reporting import log_progress, write_episode_scalars
 
 log = logging.getLogger(__name__)
 
@@ -278,38 +278,9 @@ class SACAgent(TrainerBase):
         w.add_scalar("info/alpha", float(self.log_alpha.detach().exp()), frame)
         w.add_scalar("info/epochs", self.epoch_num, frame)
         w.add_scalar("info/updates", self.num_updates, frame)
-        self._write_episode_stats(frame, elapsed)
-        if self.cfg.print_stats and self.rank == 0:
-            log.info(
-                progress_line(
-                    epoch=self.epoch_num,
-                    max_epochs=self.cfg.max_epochs,
-                    frame=frame,
-                    max_frames=self.max_frames,
-                    mean_reward=self._mean_reward,
-                    mean_length=self.episodes.mean_length(),
-                    fps_step=fps_step,
-                    fps_step_inference=fps_play,
-                    fps_total=fps_total,
-                    elapsed=elapsed,
-                )
-            )
+        write_episode_scalars(self, frame, elapsed)
+        log_progress(self, frame, (fps_step, fps_play, fps_total), elapsed)
         self._reset_interval()
-
-    def _write_episode_stats(self, frame: int, elapsed: float) -> None:
-        mean, shaped = self.episodes.mean_reward(), self.episodes.mean_shaped()
-        length = self.episodes.mean_length()
-        if mean is None:
-            return
-        w = self.writer
-        for tag, value in (
-            ("rewards", mean[0]),
-            ("shaped_rewards", shaped[0]),
-            ("episode_lengths", length),
-        ):
-            w.add_scalar(f"{tag}/step", value, frame)
-            w.add_scalar(f"{tag}/iter", value, self.epoch_num)
-            w.add_scalar(f"{tag}/time", value, elapsed)
 
     # ------------------------------------------------------------------ checkpoints
     def get_full_state_weights(self) -> dict[str, Any]:
