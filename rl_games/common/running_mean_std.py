@@ -117,30 +117,36 @@ class RunningMeanStd(nn.Module):
     def _batch_moments(
         self, x: Tensor, mask: Tensor | None
     ) -> tuple[Tensor, Tensor, Tensor | float]:
-        """Batch mean, population variance and row count (float64, no host sync).
+        """Batch mean, population variance and row count (no host sync).
 
-        The count is the number of rows (batch elements), also for per-channel stats, as in
-        rl_games. Masked rows (``mask == 0``) are excluded; with no valid rows the count is 0.
+        Moments are computed in float32 (float64 for float64 input), as rl_games does, and
+        merged into the float64 running statistics. The count is the number of rows (batch
+        elements), also for per-channel stats, as in rl_games. Masked rows (``mask == 0``)
+        are excluded, even when they hold NaN; with no valid rows the count is 0. At most one
+        batch-sized temporary is allocated: this runs on every minibatch, and for image
+        observations a batch is hundreds of MB.
         """
-        x64 = x.detach().to(torch.float64)
+        xd = x.detach()
+        if xd.dtype != torch.float64:
+            xd = xd.to(torch.float32)
         dims = self._reduce_dims(x)
         n_batch = self._num_batch_dims(x)
+        rows = math.prod(x.shape[:n_batch])
         if mask is None:
-            mean = x64.mean(dim=dims)
             # population variance (correction=0), as in rl_games >= 1.6.5
-            var = x64.var(dim=dims, correction=0)
-            rows = math.prod(x.shape[:n_batch])
+            var, mean = torch.var_mean(xd, dim=dims, correction=0)
             return mean, var, float(rows)
         valid = mask.detach().to(torch.bool).reshape(x.shape[:n_batch])
         valid = valid.reshape(valid.shape + (1,) * (x.dim() - n_batch))
-        weight = valid.to(torch.float64).expand_as(x64)
-        x64 = torch.where(valid, x64, torch.zeros_like(x64))
-        n_elem = weight.sum(dim=dims).clamp(min=1.0)
-        mean = x64.sum(dim=dims) / n_elem
-        centered = torch.where(valid, x64 - mean, torch.zeros_like(x64))
-        var = (centered**2).sum(dim=dims) / n_elem
-        rows = mask.detach().to(torch.float64).sum()
-        return mean, var, rows
+        n_rows = valid.sum(dtype=xd.dtype)
+        elems_per_row = math.prod(x.shape[2:]) if self.per_channel else 1  # reduced per row
+        n_elem = (n_rows * elems_per_row).clamp(min=1.0)
+        work = torch.where(valid, xd, torch.zeros((), dtype=xd.dtype, device=xd.device))
+        mean = work.sum(dim=dims) / n_elem
+        # sum over valid rows of (x - mean)^2, in place on the one temporary
+        work.sub_(self._stat_view(mean, work)).mul_(valid).square_()
+        var = work.sum(dim=dims) / n_elem
+        return mean, var, n_rows.to(torch.float64)
 
     @torch.no_grad()
     def update(self, x: Tensor, mask: Tensor | None = None) -> None:
@@ -159,8 +165,11 @@ class RunningMeanStd(nn.Module):
         std = torch.sqrt(self._stat_view(self.running_var, x) + self.epsilon)
         if self.norm_only:
             return x / std
-        y = (x - self._stat_view(self.running_mean, x)) / std
-        return torch.clamp(y, -_CLIP, _CLIP)
+        y = x - self._stat_view(self.running_mean, x)
+        if y.requires_grad:
+            return torch.clamp(y / std, -_CLIP, _CLIP)
+        # no autograd: reuse the one temporary (image batches are large)
+        return y.div_(std).clamp_(-_CLIP, _CLIP)
 
     def denormalize(self, x: Tensor) -> Tensor:
         """``sqrt(var + eps) * clamp(x, -5, 5) + mean``."""

@@ -182,6 +182,26 @@ def test_per_channel_stats() -> None:
     np.testing.assert_allclose(y.numpy(), np.clip(expected, -5, 5), rtol=1e-12)
 
 
+def test_masked_float32_images_match_float64_reference() -> None:
+    """Image batches (the large case) are reduced in float32 like rl_games, per pixel and per
+    channel, with masked rows excluded even when they hold NaN; input is left untouched."""
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 256, size=(9, 2, 3, 4)).astype(np.float32) / 255.0
+    mask = np.array([1, 1, 0, 1, 0, 1, 1, 1, 1], dtype=bool)
+    x = torch.from_numpy(data.copy())
+    x[torch.from_numpy(~mask)] = float("nan")
+    before = x.clone()
+    for per_channel, axis in ((False, (0,)), (True, (0, 2, 3))):
+        rms = RunningMeanStd((2, 3, 4), per_channel=per_channel).train()
+        y = rms(x, mask=torch.from_numpy(mask))
+        mean, var, count = _reference_stats(data[mask].astype(np.float64), axis=axis)
+        np.testing.assert_allclose(rms.running_mean.numpy(), mean, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(rms.running_var.numpy(), var, rtol=1e-6)
+        assert float(rms.count) == count == 8.0
+        assert y.dtype == torch.float32 and bool(torch.isfinite(y[torch.from_numpy(mask)]).all())
+        torch.testing.assert_close(x, before, equal_nan=True)
+
+
 def test_dict_observations() -> None:
     rms = RunningMeanStdObs({"obs": (3,), "states": (2,)}).train()
     out = rms({"obs": torch.randn(8, 3), "states": torch.randn(8, 2)})
