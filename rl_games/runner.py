@@ -17,6 +17,7 @@ from rl_games.builders import ALGORITHMS, MODELS, NETWORKS, PLAYERS
 from rl_games.common import distributed as dist_utils
 from rl_games.common.compile import apply_torch_compile
 from rl_games.config import LoadedConfig, apply_overrides, parse_params
+from rl_games.config.build import to_dict
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params
 
@@ -170,6 +171,15 @@ class Runner:
         vec = wrap_env(env, num_actors=None if play else cfg.num_actors, device=device)
         return {"env": TorchVecEnv(vec, device, env_info=env_info)}
 
+    def _observer(self, params: Params) -> Any:
+        """The injected ``Runner(algo_observer)``, else ``config.algo_observer``'s (default|isaac)."""
+        if self.algo_observer is not None:
+            return self.algo_observer
+        from rl_games.common.algo_observer import DefaultAlgoObserver, IsaacAlgoObserver
+
+        kinds = {"default": DefaultAlgoObserver, "isaac": IsaacAlgoObserver}
+        return kinds[params.config.algo_observer]()
+
     def run(self, args: dict[str, Any]) -> Any:
         if args.get("play") and not args.get("train"):
             return self.run_play(args)
@@ -181,10 +191,13 @@ class Runner:
         ctx = self.dist
         kw = ctx.trainer_kwargs() if ctx is not None and ctx.initialized else {}
         kw.update(self._user_env_kwargs(params))
+        observer = self._observer(params)
+        cfg = params.config
+        observer.before_init("run", to_dict(cfg), cfg.full_experiment_name or cfg.name)
         agent = self.algo_factory.get(params.algo.name)(base_name="run", params=params, **kw)
         self.agent = agent
         agent.stop_fn = stop_fn
-        agent.observer = self.algo_observer
+        agent.observer = observer
         if args.get("checkpoint") and args.get("load_critic_only"):
             from rl_games.algos.central_value import load_critic_only
 
@@ -194,6 +207,7 @@ class Runner:
         if args.get("sigma") is not None:
             _set_sigma(agent.model, float(args["sigma"]))
         apply_torch_compile(agent, params.config.torch_compile)  # after restore + sigma
+        observer.after_init(agent)
         result = agent.train()
         if ctx is not None and ctx.initialized:
             dist_utils.teardown()

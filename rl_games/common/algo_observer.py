@@ -7,6 +7,7 @@ of every epoch. ``AlgoObserver`` defines the hooks rl_games calls, all no-ops.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,22 +39,63 @@ class AlgoObserver:
 
 
 class DefaultAlgoObserver(AlgoObserver):
-    """rl_games' default observer. Scores and episode lengths are tracked by the trainer itself,
-    so this one only remembers the algorithm it observes."""
+    """rl_games' default observer: game scores.
+
+    Rewards and episode lengths are tracked by the trainer itself; this one keeps the last
+    ``games_to_track`` values of ``infos['scores']`` (or ``infos['battle_won']``) at the done
+    indices and writes their mean as ``scores/mean|iter|time``. Where the env marks whole games
+    (``infos['game_dones']``: envpool Atari with lives) only finished games count.
+    """
+
+    #: the trainer calls ``process_infos`` only on steps whose infos hold one of these
+    info_keys: tuple[str, ...] = ("scores", "battle_won")
 
     def __init__(self) -> None:
         self.algo: Any = None
+        self.scores: deque[float] = deque(maxlen=100)
 
     def after_init(self, algo: Any) -> None:
         self.algo = algo
+        games = getattr(getattr(algo, "cfg", None), "games_to_track", 100)
+        self.scores = deque(maxlen=int(games))
+
+    def process_infos(self, infos: Any, done_indices: Any) -> None:
+        if not isinstance(infos, Mapping):
+            return
+        key = next((k for k in self.info_keys if k in infos), None)
+        if key is None:
+            return
+        idx = _as_numpy(done_indices).astype(np.int64).reshape(-1)
+        if "game_dones" in infos:
+            idx = idx[_as_numpy(infos["game_dones"]).reshape(-1).astype(bool)[idx]]
+        if idx.size:
+            self.scores.extend(_as_numpy(infos[key]).reshape(-1)[idx].astype(np.float64).tolist())
+
+    def after_clear_stats(self) -> None:
+        self.scores.clear()
+
+    def after_print_stats(self, frame: int, epoch_num: int, total_time: float) -> None:
+        writer = getattr(self.algo, "writer", None)
+        if writer is None or not self.scores:
+            return
+        mean = float(np.mean(self.scores))
+        writer.add_scalar("scores/mean", mean, frame)
+        writer.add_scalar("scores/iter", mean, epoch_num)
+        writer.add_scalar("scores/time", mean, total_time)
+
+
+def _as_numpy(value: Any) -> np.ndarray:
+    """A numpy view of a numpy array, number or (possibly accelerator) torch tensor."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu()
+        value = (value.float() if value.is_floating_point() else value).numpy()
+    return np.asarray(value)
 
 
 def _scalar_mean(value: Any) -> float | None:
     """The mean of a number, numpy array or torch tensor; None for empty or non-numeric values."""
-    if hasattr(value, "detach"):  # torch tensor, possibly on an accelerator
-        value = value.detach().float().cpu().numpy()
     try:
-        array = np.asarray(value, dtype=np.float64)
+        array = _as_numpy(value).astype(np.float64)
     except (TypeError, ValueError):
         return None
     if array.size == 0:

@@ -234,7 +234,7 @@ class CommonConfig:
     capability_manifest: dict[str, Any] | None = f(None, "opaque metadata stored in checkpoints")
     import_modules: list[str] = f([], "modules imported first (they may register envs/networks)")
     vecenv_type: str | None = f(None, "register env_name with this vecenv type if unknown")
-    algo_observer: str = f("default", "default | isaac")
+    algo_observer: str = f("default", "default | isaac (a Runner(algo_observer) wins)")
     features: dict[str, Any] | None = f(None, "internal (rl_games)")
     population_based_training: bool = f(False, "PBT run naming (not implemented)")
     pbt_idx: int | None = f(None, "PBT index")

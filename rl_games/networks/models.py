@@ -47,7 +47,9 @@ class A2CModelNetwork(nn.Module):
         uint8 becomes float / 255; dict observations are handled per key.
         """
         if isinstance(obs, dict):
-            obs = {k: v.float().div_(255.0) if v.dtype == torch.uint8 else v for k, v in obs.items()}
+            obs = {
+                k: v.float().div_(255.0) if v.dtype == torch.uint8 else v for k, v in obs.items()
+            }
         elif obs.dtype == torch.uint8:
             obs = obs.float().div_(255.0)
         if not self.normalize_input:

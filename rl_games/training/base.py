@@ -28,6 +28,7 @@ from rl_games.training.checkpoint import (
     reward_str,
     save_checkpoint,
 )
+from rl_games.training.observe import ObserverHooks
 from rl_games.training.resume import apply_resume_state, capture_resume_state, stage_resume_state
 from rl_games.training.stop import WindowMeter
 
@@ -86,7 +87,7 @@ class TrainerBase:
         self.best_reward = -math.inf
         self.max_frames = max(self.cfg.max_frames, self.cfg.max_steps)
         self.stop_fn: Callable[[Any], bool] | None = None
-        self.observer: Any = None
+        self.observer: Any = None  # the property below also binds self.hooks
         self.run_dir: Path | None = None
         self.nn_dir: Path | None = None
         self.writer = make_writer(None)
@@ -217,6 +218,17 @@ class TrainerBase:
         if self.stop_fn is not None and self.rank == 0 and self.stop_fn(self):
             return "stop_fn"
         return None
+
+    # ------------------------------------------------------------------ observers
+    @property
+    def observer(self) -> Any:
+        """The rl_games-style ``AlgoObserver`` (set by the Runner); ``hooks`` calls it."""
+        return self._observer
+
+    @observer.setter
+    def observer(self, value: Any) -> None:
+        self._observer = value
+        self.hooks = ObserverHooks(value, self.num_agents)
 
     # what stop_fn (and rl_games-style observers) read from the algorithm
     @property

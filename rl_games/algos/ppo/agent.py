@@ -291,6 +291,7 @@ class PPOAgent(TrainerBase):
         self.env.set_train_info(self.frame, self)
         t0 = time.perf_counter()
         timing = play_steps(self)
+        self.hooks.after_steps()
         t1 = time.perf_counter()
         batch = prepare_batch(self)
         cv = self.central_value_net
@@ -312,9 +313,13 @@ class PPOAgent(TrainerBase):
         self.obs = self.actor_obs(obs)
         if self.central_value_net is not None:
             self.states = self.central_value_net.reset(obs)
-        self.dones = torch.ones(self.num_envs, device=self.device)
+        # every env starts an episode; under next-step autoreset the first step after reset() is
+        # a real transition (only a step after a done is a reset row), so it starts valid
+        start = 0.0 if self.next_step_reset else 1.0
+        self.dones = torch.full((self.num_envs,), start, device=self.device)
         self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
         self.resume_envs()
+        self.hooks.after_clear_stats()
         self.start_time = time.perf_counter()
         mean_reward, reason = None, None
         try:
@@ -362,3 +367,4 @@ class PPOAgent(TrainerBase):
         w.add_scalar("info/epochs", self.epoch_num, frame)
         write_episode_scalars(self, frame, elapsed)
         log_progress(self, frame, (fps_step, fps_inf, fps_total), elapsed)
+        self.hooks.after_print_stats(frame, self.epoch_num, elapsed)

@@ -160,6 +160,7 @@ class SACAgent(TrainerBase):
         t0 = time.perf_counter()
         next_obs, rewards, dones, time_outs, infos = self.env.step(actions)
         step_time = time.perf_counter() - t0
+        self.hooks.step(infos, dones)
         if self.env.tensor_mode:  # torch envs may refill the same buffer in place next step
             next_obs = next_obs.clone()
         rs = cfg.reward_shaper
@@ -197,6 +198,7 @@ class SACAgent(TrainerBase):
         for _ in range(self.cfg.num_steps_per_episode):
             t0 = time.perf_counter()
             self._iv["step_time"] += self.play_step(random_actions)
+            self.hooks.after_steps()
             t1 = time.perf_counter()
             self._iv["play_time"] += t1 - t0
             if random_actions or self.replay.rows_offered < self.batch_size:
@@ -216,6 +218,7 @@ class SACAgent(TrainerBase):
         self.model.update_obs_stats(self.obs)
         self.prev_dones.zero_()
         self.resume_envs()  # on a resume: carried obs/dones, episode stats, RNG, env snapshot
+        self.hooks.after_clear_stats()
         self.start_time = time.perf_counter()
         self._reset_interval()
         reason = None
@@ -280,6 +283,7 @@ class SACAgent(TrainerBase):
         w.add_scalar("info/updates", self.num_updates, frame)
         write_episode_scalars(self, frame, elapsed)
         log_progress(self, frame, (fps_step, fps_play, fps_total), elapsed)
+        self.hooks.after_print_stats(frame, self.epoch_num, elapsed)
         self._reset_interval()
 
     # ------------------------------------------------------------------ checkpoints
