@@ -18,6 +18,7 @@ from rl_games.algos.ppo.update import prepare_batch, train_epoch_updates
 from rl_games.builders import build_model
 from rl_games.common import distributed as dist_utils
 from rl_games.common import schedulers
+from rl_games.common.threads import intra_op_threads, rollout_threads
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, PPOConfig
 from rl_games.envs import TorchVecEnv
@@ -290,7 +291,9 @@ class PPOAgent(TrainerBase):
     def train_epoch(self) -> dict[str, float]:
         self.env.set_train_info(self.frame, self)
         t0 = time.perf_counter()
-        timing = play_steps(self)
+        threads = rollout_threads(self.model, self.device, self.env.tensor_mode)
+        with intra_op_threads(threads):  # see rl_games/common/threads.py
+            timing = play_steps(self)
         self.hooks.after_steps()
         t1 = time.perf_counter()
         batch = prepare_batch(self)
