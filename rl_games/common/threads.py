@@ -6,7 +6,8 @@ spinning between ops: through ``env.step`` too, on the cores the env's own worke
 (envpool) need. Measured on 2 cores, PPO HalfCheetah-v5 (64 envs, [128, 64, 32] MLP), torch
 threads 2: a one-thread rollout cut the env step time by ~30% and the rest of the rollout by
 ~60% (16.3k -> 23.2k fps total), while the update kept its 2 threads. Conv nets are left alone:
-oneDNN conv kernels are built per thread count, and switching per epoch cost Pong ~10%.
+switching per epoch cost Pong ~10% (measured; likely oneDNN re-creating its conv primitives
+for the new thread count).
 """
 
 from __future__ import annotations

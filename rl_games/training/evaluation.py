@@ -85,15 +85,17 @@ def evaluate_checkpoint(
     res["checkpoint"] = str(path)
     if res["stopped"]:
         log.info("evaluation: '%s' was rewritten during its evaluation: evaluating it again", path)
-    else:
-        log.info(
-            "evaluation: '%s': av reward %.2f av steps %.1f (%d games)",
-            path,
-            res["av_reward"],
-            res["av_steps"],
-            res["games"],
-        )
     return res
+
+
+def _report(res: dict[str, Any]) -> None:
+    log.info(
+        "evaluation: '%s': av reward %.2f av steps %.1f (%d games)",
+        res["checkpoint"],
+        res["av_reward"],
+        res["av_steps"],
+        res["games"],
+    )
 
 
 def run_evaluation(player: PPOPlayer) -> list[dict[str, Any]]:
@@ -117,7 +119,8 @@ def run_evaluation(player: PPOPlayer) -> list[dict[str, Any]]:
                     continue
                 res = evaluate_checkpoint(player, queue.pop(0), watcher, queue)
                 if res is not None and not res["stopped"]:
-                    results.append(res)
+                    results.append(res)  # counted before it is reported: a signal may follow
+                    _report(res)
     except KeyboardInterrupt:
         log.info("evaluation stopped: %d checkpoint evaluation(s)", len(results))
     return results
