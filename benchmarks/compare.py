@@ -65,6 +65,7 @@ import sys
 import time
 
 import yaml
+from hostload import cpu_busy_s  # benchmarks/hostload.py (scripts run from benchmarks/)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -241,17 +242,6 @@ def _metrics(scalars: dict, target: float | None, t_launch: float, skip_frames: 
     return m
 
 
-def _cpu_busy_s() -> float | None:
-    """Machine-wide busy CPU seconds so far (all cores), from /proc/stat; None where unavailable."""
-    try:
-        with open("/proc/stat") as f:
-            vals = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
-    return (sum(vals[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
 def _children_cpu_s() -> float:
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
@@ -265,7 +255,7 @@ def _run_proc(cmd: list[str], log_path: str, timeout: float, env: dict) -> dict:
     threads stall for whole time slices); rerun when the host is quiet.
     """
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    busy0, child0, load0 = _cpu_busy_s(), _children_cpu_s(), os.getloadavg()[0]
+    busy0, child0, load0 = cpu_busy_s(), _children_cpu_s(), os.getloadavg()[0]
     print(f"  $ {' '.join(shlex.quote(c) for c in cmd)}", flush=True)
     with open(log_path, "w") as log:
         log.write("# " + " ".join(shlex.quote(c) for c in cmd) + "\n")
@@ -286,7 +276,7 @@ def _run_proc(cmd: list[str], log_path: str, timeout: float, env: dict) -> dict:
                 os.killpg(proc.pid, signal.SIGKILL)
                 rc = proc.wait()
         t1 = time.time()
-    busy1, child1, load1 = _cpu_busy_s(), _children_cpu_s(), os.getloadavg()[0]
+    busy1, child1, load1 = cpu_busy_s(), _children_cpu_s(), os.getloadavg()[0]
     res = {
         "cmd": cmd,
         "log": log_path,

@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 import yaml
+from hostload import cpu_busy_s  # benchmarks/hostload.py (scripts run from benchmarks/)
 
 from rl_games.algos.ppo import rollout, update
 from rl_games.builders import ALGORITHMS
@@ -98,16 +99,6 @@ def measure(agent: Any, mode: str, rounds: int) -> dict[str, Any]:
         out["compiled"]["epoch_ms"] / out["eager"]["epoch_ms"], 3
     )
     return out
-
-
-def cpu_busy_s() -> float | None:
-    """Machine-wide busy CPU seconds (all cores) from /proc/stat; None where unavailable."""
-    try:
-        with open("/proc/stat") as f:
-            vals = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(vals[:8]) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def other_load(busy0: float | None, self0: float, wall: float) -> float | None:

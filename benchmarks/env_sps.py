@@ -26,6 +26,7 @@ import sys
 import time
 
 import numpy as np
+from hostload import cpu_busy_s  # benchmarks/hostload.py (scripts run from benchmarks/)
 
 
 def _parse() -> argparse.Namespace:
@@ -78,15 +79,6 @@ def _action_sampler(space, num_envs: int, rng: np.random.Generator, ring: int = 
     return batches
 
 
-def _cpu_busy_s():
-    try:
-        with open("/proc/stat") as f:
-            vals = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(vals[:8]) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def _self_cpu_s() -> float:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     return ru.ru_utime + ru.ru_stime
@@ -136,12 +128,12 @@ def main() -> int:
         steps = int(max(200, min(200_000, probe * 2.0 / max(dt, 1e-6))))
 
     sps = []
-    busy0, self0, w0 = _cpu_busy_s(), _self_cpu_s(), time.perf_counter()
+    busy0, self0, w0 = cpu_busy_s(), _self_cpu_s(), time.perf_counter()
     for r in range(args.repeats):
         dt = run(steps, r * 7)
         sps.append(steps * args.num_envs / dt)
 
-    busy1, self1, w1 = _cpu_busy_s(), _self_cpu_s(), time.perf_counter()
+    busy1, self1, w1 = cpu_busy_s(), _self_cpu_s(), time.perf_counter()
     other_load = None
     if busy0 is not None and busy1 is not None:
         other_load = max(0.0, (busy1 - busy0) - (self1 - self0)) / (

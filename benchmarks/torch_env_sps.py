@@ -40,6 +40,8 @@ import tempfile
 import time
 from typing import Any
 
+from hostload import cpu_busy_s  # benchmarks/hostload.py (scripts run from benchmarks/)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
@@ -183,25 +185,15 @@ def train_sps(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _cpu_busy_s() -> float | None:
-    """Machine-wide busy CPU seconds (all cores) from /proc/stat; None where unavailable."""
-    try:
-        with open("/proc/stat") as f:
-            vals = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(vals[:8]) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def child(job: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(job["threads"])
     res = dict(job)
-    busy0, self0, t0 = _cpu_busy_s(), time.process_time(), time.time()
+    busy0, self0, t0 = cpu_busy_s(), time.process_time(), time.time()
     res["env_sps"] = env_sps(job["env"], job["num_envs"], job["device"], job["env_seconds"])
     res.update(train_sps(job))
-    busy1, wall = _cpu_busy_s(), time.time() - t0
+    busy1, wall = cpu_busy_s(), time.time() - t0
     if busy0 is not None and busy1 is not None:
         others = max(0.0, busy1 - busy0 - (time.process_time() - self0))
         res["other_load"] = round(others / (wall * (os.cpu_count() or 1)), 2)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rl_games.envs.base import IVecEnv
+from rl_games.envs.base import EnvLifecycleDelegate, IVecEnv
 
 
 def _is_tensor_obs(obs: Any) -> bool:
@@ -30,7 +30,7 @@ def _is_tensor_obs(obs: Any) -> bool:
     return isinstance(obs, torch.Tensor)
 
 
-class TorchVecEnv:
+class TorchVecEnv(EnvLifecycleDelegate):
     """Wraps ``env`` (an ``IVecEnv``) for a training loop that works in torch on ``device``."""
 
     def __init__(
@@ -47,6 +47,9 @@ class TorchVecEnv:
         self._num_envs = num_envs if num_envs is not None else getattr(env, "num_envs", None)
         self.tensor_mode: bool | None = None  # decided at the first reset()
         self._pinned: torch.Tensor | None = None
+        #: the last step's dones as the env gave them, when it gave host data (numpy envs):
+        #: done indices without a device round trip (observer hooks)
+        self.host_dones: np.ndarray | None = None
 
     # ---- properties -----------------------------------------------------------------------
 
@@ -150,6 +153,7 @@ class TorchVecEnv:
         if self.tensor_mode is None:
             raise RuntimeError("call reset() before step()")
         obs, rewards, dones, infos = self.env.step(self._actions_for_env(actions))
+        self.host_dones = None if isinstance(dones, torch.Tensor) else np.asarray(dones)
         obs = self.to_device(obs)
         rewards = self._as_tensor(rewards, torch.float32)
         rewards = rewards.reshape(rewards.shape[0], -1)
@@ -162,18 +166,3 @@ class TorchVecEnv:
     def get_action_masks(self) -> torch.Tensor | None:
         masks = self.env.get_action_masks()
         return None if masks is None else self._as_tensor(masks, torch.bool)
-
-    def set_train_info(self, env_frames: int, *args: Any, **kwargs: Any) -> None:
-        self.env.set_train_info(env_frames, *args, **kwargs)
-
-    def get_env_state(self) -> Any:
-        return self.env.get_env_state()
-
-    def set_env_state(self, env_state: Any) -> None:
-        self.env.set_env_state(env_state)
-
-    def seed(self, seed: int) -> None:
-        self.env.seed(seed)
-
-    def close(self) -> None:
-        self.env.close()

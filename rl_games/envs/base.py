@@ -132,7 +132,29 @@ class IVecEnv:
         """Release the envs' resources."""
 
 
-class VecEnvWrapper(IVecEnv):
+class EnvLifecycleDelegate:
+    """``seed``, ``set_train_info``, env state and ``close`` passed through to ``self.env``
+    unchanged: shared by every wrapper that holds an ``IVecEnv``."""
+
+    env: IVecEnv
+
+    def seed(self, seed: int) -> None:
+        self.env.seed(seed)
+
+    def set_train_info(self, env_frames: int, *args: Any, **kwargs: Any) -> None:
+        self.env.set_train_info(env_frames, *args, **kwargs)
+
+    def get_env_state(self) -> Any:
+        return self.env.get_env_state()
+
+    def set_env_state(self, env_state: Any) -> None:
+        self.env.set_env_state(env_state)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+class VecEnvWrapper(EnvLifecycleDelegate, IVecEnv):
     """An ``IVecEnv`` around another one: every method delegates to ``self.env``; subclasses
     override only what they change (typically ``step``/``reset``/``get_env_info``)."""
 
@@ -157,18 +179,3 @@ class VecEnvWrapper(IVecEnv):
 
     def get_action_masks(self) -> Any:
         return self.env.get_action_masks()
-
-    def seed(self, seed: int) -> None:
-        self.env.seed(seed)
-
-    def set_train_info(self, env_frames: int, *args: Any, **kwargs: Any) -> None:
-        self.env.set_train_info(env_frames, *args, **kwargs)
-
-    def get_env_state(self) -> Any:
-        return self.env.get_env_state()
-
-    def set_env_state(self, env_state: Any) -> None:
-        self.env.set_env_state(env_state)
-
-    def close(self) -> None:
-        self.env.close()

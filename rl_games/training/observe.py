@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from rl_games.common.algo_observer import AlgoObserver
@@ -44,15 +45,21 @@ class ObserverHooks:
         self._after_clear = _hook(observer, "after_clear_stats")
         self._after_print = _hook(observer, "after_print_stats")
 
-    def step(self, infos: Any, dones: torch.Tensor) -> None:
+    def step(self, infos: Any, dones: torch.Tensor, host_dones: np.ndarray | None = None) -> None:
         """``process_infos(infos, done_indices)``; done_indices as rl_games makes them:
-        ``dones.nonzero()`` (shape ``[n, 1]``), every ``num_agents``-th row for multi-agent envs."""
+        ``dones.nonzero()`` (shape ``[n, 1]``), every ``num_agents``-th row for multi-agent envs.
+
+        ``host_dones`` (the env's own numpy dones, when it returns host data) gives the indices
+        as a CPU tensor without reading ``dones`` back from an accelerator every step."""
         if self._infos is None:
             return
         keys = self._info_keys
         if keys is not None and not (isinstance(infos, Mapping) and any(k in infos for k in keys)):
             return
-        done_indices = dones.reshape(-1).nonzero(as_tuple=False)
+        if host_dones is not None:
+            done_indices = torch.from_numpy(np.flatnonzero(host_dones).reshape(-1, 1))
+        else:
+            done_indices = dones.reshape(-1).nonzero(as_tuple=False)
         if self.num_agents > 1:
             done_indices = done_indices[:: self.num_agents]
         self._infos(infos, done_indices)

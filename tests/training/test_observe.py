@@ -163,3 +163,28 @@ def test_hooks_skip_base_no_ops_and_unwanted_steps() -> None:
     hooks.step({"other": 1}, dones)
     hooks.step({"wanted": 1}, dones)
     assert picky.seen == [[0, 4]]  # every num_agents-th done row, as rl_games slices them
+
+
+def test_done_indices_come_from_the_host_for_numpy_envs() -> None:
+    from rl_games.envs import TorchVecEnv, create_vec_env
+
+    seen: list[torch.Tensor] = []
+
+    class Rec(AlgoObserver):
+        def process_infos(self, infos: Any, done_indices: Any) -> None:
+            seen.append(done_indices)
+
+    hooks = ObserverHooks(Rec())
+    dones = torch.tensor([False, True, False, True])
+    hooks.step({}, dones, host_dones=dones.numpy().copy())
+    hooks.step({}, dones)
+    assert seen[0].device.type == "cpu" and torch.equal(seen[0], seen[1])
+    assert seen[0].reshape(-1).tolist() == [1, 3]
+    pool = TorchVecEnv(create_vec_env("envpool", 2, env_name="CartPole-v1"))
+    pool.reset()
+    _, _, d, _, _ = pool.step(torch.zeros(2, dtype=torch.long))
+    assert isinstance(pool.host_dones, np.ndarray) and pool.host_dones.tolist() == d.tolist()
+    torch_env = TorchVecEnv(create_vec_env("TorchCartPole-v1", 2, seed=0))
+    torch_env.reset()
+    torch_env.step(torch.zeros(2, dtype=torch.long))
+    assert torch_env.host_dones is None  # tensors stay on their device

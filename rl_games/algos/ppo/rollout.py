@@ -95,7 +95,7 @@ def play_steps(agent: PPOAgent) -> dict[str, float]:
         ts = time.perf_counter()
         obs, rewards, dones, time_outs, infos = env.step(env_actions)
         step_time += time.perf_counter() - ts
-        agent.hooks.step(infos, dones)
+        agent.hooks.step(infos, dones, env.host_dones)
         if agent.is_rnn:
             advance_rnn_states(agent, res["rnn_states"], dones)
         agent.obs = agent.actor_obs(obs)

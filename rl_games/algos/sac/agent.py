@@ -160,7 +160,7 @@ class SACAgent(TrainerBase):
         t0 = time.perf_counter()
         next_obs, rewards, dones, time_outs, infos = self.env.step(actions)
         step_time = time.perf_counter() - t0
-        self.hooks.step(infos, dones)
+        self.hooks.step(infos, dones, self.env.host_dones)
         if self.env.tensor_mode:  # torch envs may refill the same buffer in place next step
             next_obs = next_obs.clone()
         rs = cfg.reward_shaper
