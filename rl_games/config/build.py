@@ -87,59 +87,59 @@ def _merge_top_level_player(raw: dict, parser: Parser) -> dict:
     return raw
 
 
-def _parse(raw: dict, parser: Parser) -> schema.Params:
+# Types of the Params fields that the dataclass annotations do not express for the coercer.
+_PARAM_HINTS: dict[str, Any] = {
+    "seed": int | None,
+    "torch_threads": int | str,
+    "pbt": dict | None,
+    "env": dict | None,
+}
+
+
+def _config_schema(raw: dict, parser: Parser) -> tuple[type, bool]:
+    """The config dataclass of params.algo.name, and whether its keys are checked strictly."""
     algo_name = (raw.get("algo") or {}).get("name") if isinstance(raw.get("algo"), dict) else None
     if algo_name in CONFIG_SCHEMAS:
-        config_cls, strict_config = CONFIG_SCHEMAS.get(algo_name), True
-    else:
-        config_cls, strict_config = schema.PPOConfig, False
-        if algo_name is not None:
-            parser.warn(
-                "params.algo.name",
-                f"'{algo_name}' has no registered config schema; config keys are not checked",
-            )
+        return CONFIG_SCHEMAS[algo_name], True
+    if algo_name is not None:
+        parser.warn(
+            "params.algo.name",
+            f"'{algo_name}' has no registered config schema; config keys are not checked",
+        )
+    return schema.PPOConfig, False
+
+
+def _parse(raw: dict, parser: Parser) -> schema.Params:
+    config_cls, strict_config = _config_schema(raw, parser)
     net_raw = raw.get("network")
     net_name = net_raw.get("name") if isinstance(net_raw, dict) else None
+    fields = {f.name: f for f in dataclasses.fields(schema.Params)}
     values: dict[str, Any] = {}
-    for fld in dataclasses.fields(schema.Params):
-        path = f"params.{fld.name}"
-        if fld.name not in raw:
+    for name, fld in fields.items():
+        path = f"params.{name}"
+        if name not in raw:
             if fld.metadata.get("required"):
                 parser.problem(path, f"required block is missing ({fld.metadata['doc']})")
             continue
-        value = raw[fld.name]
-        if fld.name == "config":
-            values["config"] = parser.parse(config_cls, value, path, strict=strict_config)
-            values["config"] = _parse_nested_networks(values["config"], value, parser)
-        elif fld.name == "network":
-            values["network"] = parser.parse(
-                schema.NetworkConfig,
-                value,
-                path,
-                strict=net_name in STRICT_NETWORKS or net_name is None,
-            )
+        value = raw[name]
+        if name == "config":
+            parsed = parser.parse(config_cls, value, path, strict=strict_config)
+            values[name] = _parse_nested_networks(parsed, value, parser)
+        elif name == "network":
+            strict = net_name in STRICT_NETWORKS or net_name is None
+            values[name] = parser.parse(schema.NetworkConfig, value, path, strict=strict)
+        elif name in ("algo", "model"):
+            values[name] = parser.parse(schema.NamedConfig, value, path)
         else:
-            hints = {
-                "seed": int | None,
-                "torch_threads": int | str,
-                "pbt": dict | None,
-                "env": dict | None,
-            }
-            tp = hints.get(fld.name, fld.type)
-            if fld.name in ("algo", "model"):
-                values[fld.name] = parser.parse(schema.NamedConfig, value, path)
-            else:
-                values[fld.name] = parser.coerce(tp, value, path)
+            values[name] = parser.coerce(_PARAM_HINTS.get(name, fld.type), value, path)
     for key in raw:
-        if key not in {f.name for f in dataclasses.fields(schema.Params)}:
-            if key in schema.IGNORED_KEYS["Params"]:
-                parser.warn(f"params.{key}", "accepted for rl_games compatibility and ignored")
-            else:
-                parser._unknown(
-                    key, "params", {f.name: f for f in dataclasses.fields(schema.Params)}
-                )
-    if "config" not in values:
-        values["config"] = config_cls()
+        if key in fields:
+            continue
+        if key in schema.IGNORED_KEYS["Params"]:
+            parser.warn(f"params.{key}", "accepted for rl_games compatibility and ignored")
+        else:
+            parser._unknown(key, "params", fields)
+    values.setdefault("config", config_cls())
     return schema.Params(**values)
 
 

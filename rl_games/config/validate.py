@@ -150,8 +150,20 @@ def _ppo(params: schema.Params, cfg: schema.PPOConfig, p: Parser, num_agents: in
     path = "params.config"
     _positive(p, f"{path}.horizon_length", cfg.horizon_length, "horizon_length")
     _positive(p, f"{path}.mini_epochs", cfg.mini_epochs, "mini_epochs")
+    _ppo_choices(cfg, p, path)
+    _ppo_space(params, p)
     if cfg.horizon_length is None or cfg.horizon_length <= 0 or cfg.num_actors <= 0:
         return
+    _ppo_geometry(params, cfg, p, path, num_agents)
+    if cfg.central_value_config is not None:
+        _central_value(cfg, cfg.central_value_config, p, f"{path}.central_value_config")
+
+
+def _ppo_geometry(
+    params: schema.Params, cfg: schema.PPOConfig, p: Parser, path: str, num_agents: int | None
+) -> None:
+    """Batch = horizon_length * num_actors * num_agents, split into whole minibatches and sequences."""
+    assert cfg.horizon_length is not None
     batch = cfg.horizon_length * cfg.num_actors * (num_agents or 1)
     mb = _minibatch(
         p,
@@ -163,17 +175,21 @@ def _ppo(params: schema.Params, cfg: schema.PPOConfig, p: Parser, num_agents: in
         "batch (horizon_length * num_actors * num_agents)",
         sure=num_agents is not None,
     )
-    if params.network.rnn is not None:
-        if cfg.horizon_length % cfg.seq_length:
-            p.problem(
-                f"{path}.seq_length",
-                f"horizon_length {cfg.horizon_length} must be divisible by seq_length {cfg.seq_length}",
-            )
-        if mb and mb % cfg.seq_length:
-            p.problem(
-                f"{path}.seq_length",
-                f"minibatch_size {mb} must be divisible by seq_length {cfg.seq_length}",
-            )
+    if params.network.rnn is None:
+        return
+    if cfg.horizon_length % cfg.seq_length:
+        p.problem(
+            f"{path}.seq_length",
+            f"horizon_length {cfg.horizon_length} must be divisible by seq_length {cfg.seq_length}",
+        )
+    if mb and mb % cfg.seq_length:
+        p.problem(
+            f"{path}.seq_length",
+            f"minibatch_size {mb} must be divisible by seq_length {cfg.seq_length}",
+        )
+
+
+def _ppo_choices(cfg: schema.PPOConfig, p: Parser, path: str) -> None:
     lr_schedule = cfg.lr_schedule if cfg.lr_schedule is None else cfg.lr_schedule.lower()
     if lr_schedule not in LR_SCHEDULES:
         p.warn(
@@ -192,31 +208,37 @@ def _ppo(params: schema.Params, cfg: schema.PPOConfig, p: Parser, num_agents: in
         )
     if cfg.multi_gpu_sync_stats_mode not in ("pooled", "broadcast"):
         p.problem(f"{path}.multi_gpu_sync_stats_mode", "expected pooled or broadcast")
+
+
+def _ppo_space(params: schema.Params, p: Parser) -> None:
     algo = params.algo.name
     space = params.network.space
-    if params.network.name == "actor_critic":
-        if algo == "a2c_continuous" and space.continuous is None:
-            p.problem("params.network.space", "a2c_continuous needs network.space.continuous")
-        if algo == "a2c_discrete" and space.discrete is None and space.multi_discrete is None:
-            p.problem(
-                "params.network.space",
-                "a2c_discrete needs network.space.discrete or multi_discrete",
-            )
-    cv = cfg.central_value_config
-    if cv is not None:
-        cvp = f"{path}.central_value_config"
-        _network(cv.network, f"{cvp}.network", p)
-        _positive(p, f"{cvp}.mini_epochs", cv.mini_epochs, "mini_epochs")
-        cv_batch = cfg.horizon_length * cfg.num_actors
-        _minibatch(
-            p,
-            cvp,
-            cv.minibatch_size,
-            cv.minibatch_size_per_env,
-            cfg.num_actors,
-            cv_batch,
-            "central value batch (horizon_length * num_actors)",
+    if params.network.name != "actor_critic":
+        return
+    if algo == "a2c_continuous" and space.continuous is None:
+        p.problem("params.network.space", "a2c_continuous needs network.space.continuous")
+    if algo == "a2c_discrete" and space.discrete is None and space.multi_discrete is None:
+        p.problem(
+            "params.network.space",
+            "a2c_discrete needs network.space.discrete or multi_discrete",
         )
+
+
+def _central_value(
+    cfg: schema.PPOConfig, cv: schema.CentralValueConfig, p: Parser, cvp: str
+) -> None:
+    assert cfg.horizon_length is not None
+    _network(cv.network, f"{cvp}.network", p)
+    _positive(p, f"{cvp}.mini_epochs", cv.mini_epochs, "mini_epochs")
+    _minibatch(
+        p,
+        cvp,
+        cv.minibatch_size,
+        cv.minibatch_size_per_env,
+        cfg.num_actors,
+        cfg.horizon_length * cfg.num_actors,
+        "central value batch (horizon_length * num_actors)",
+    )
 
 
 def _sac(cfg: schema.SACConfig, p: Parser) -> None:

@@ -129,13 +129,7 @@ class PPOAgent(TrainerBase):
         if self.is_rnn:
             self.storage.add_rnn_states(self.rnn_states, self.seq_length)
         if self.is_continuous:
-            low = torch.as_tensor(
-                self.env.action_space.low, dtype=torch.float32, device=self.device
-            )
-            high = torch.as_tensor(
-                self.env.action_space.high, dtype=torch.float32, device=self.device
-            )
-            self.action_scale, self.action_bias = (high - low) / 2, (high + low) / 2
+            self.action_scale, self.action_bias = self._action_rescale()
         self.episodes = EpisodeTracker(
             self.num_envs,
             self.value_size,
@@ -147,6 +141,13 @@ class PPOAgent(TrainerBase):
         self.obs: Any = None
         self.dones = torch.ones(self.num_envs, device=self.device)
         self.last_values: torch.Tensor | None = None
+
+    def _action_rescale(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scale and bias that map a policy action in [-1, 1] onto the env's [low, high] box."""
+        space = self.env.action_space
+        low = torch.as_tensor(space.low, dtype=torch.float32, device=self.device)
+        high = torch.as_tensor(space.high, dtype=torch.float32, device=self.device)
+        return (high - low) / 2, (high + low) / 2
 
     def _check_geometry(self) -> None:
         if self.batch_size % self.minibatch_size:

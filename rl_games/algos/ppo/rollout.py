@@ -62,11 +62,54 @@ def as_inference(obs: Any) -> Any:
     return obs
 
 
+def _record_policy_step(
+    agent: PPOAgent,
+    t: int,
+    masks: torch.Tensor | None,
+    res: dict[str, torch.Tensor],
+    valid: torch.Tensor | None,
+) -> None:
+    """Store what the policy saw and did at step ``t`` (before the env steps)."""
+    s = agent.storage
+    s.put("obs", t, agent.obs)
+    if masks is not None:
+        s["action_masks"][t] = masks
+    s["actions"][t] = res["actions"]
+    s["neglogpacs"][t] = res["neglogpacs"]
+    s["values"][t] = res["values"]
+    s["dones"][t] = agent.dones
+    if valid is not None:
+        s["valid"][t] = valid
+    for key in agent.extra_fields:
+        s[key][t] = res[key]
+
+
+def _record_rewards(
+    agent: PPOAgent,
+    t: int,
+    rewards: torch.Tensor,
+    time_outs: torch.Tensor,
+    values: torch.Tensor,
+) -> torch.Tensor:
+    """Shape the env rewards into storage at step ``t``; returns the shaped rewards."""
+    cfg, out = agent.cfg, agent.storage["rewards"][t]
+    rs = cfg.reward_shaper
+    shaped = shape_rewards(
+        rewards, rs.scale_value, rs.shift_value, rs.min_val, rs.max_val, rs.log_val
+    )
+    if not cfg.value_bootstrap:
+        out.copy_(shaped)
+        return shaped
+    # time-out bootstrap: r + gamma * V(s_t) * time_out, written straight into storage
+    timed_out = time_outs.unsqueeze(-1).to(shaped.dtype)
+    return torch.addcmul(shaped, values, timed_out, value=cfg.gamma, out=out)
+
+
 @torch.inference_mode()
 def play_steps(agent: PPOAgent) -> dict[str, float]:
     """Fill ``agent.storage`` with ``horizon_length`` steps. Returns timing (seconds)."""
     s, cfg, env = agent.storage, agent.cfg, agent.env
-    rs, cv = cfg.reward_shaper, agent.central_value_net
+    cv = agent.central_value_net
     next_step = agent.next_step_reset
     agent.model.eval()
     agent.obs = as_inference(agent.obs)
@@ -79,18 +122,8 @@ def play_steps(agent: PPOAgent) -> dict[str, float]:
         res = agent.model.act(policy_input(agent, agent.obs, masks))
         if cv is not None:  # central value: the values of the env states, repeated per agent
             res["values"] = cv.rollout_values(t, agent.states)
-        s.put("obs", t, agent.obs)
-        if masks is not None:
-            s["action_masks"][t] = masks
-        s["actions"][t] = res["actions"]
-        s["neglogpacs"][t] = res["neglogpacs"]
-        s["values"][t] = res["values"]
-        s["dones"][t] = agent.dones
         valid = 1.0 - agent.dones if next_step else None
-        if valid is not None:
-            s["valid"][t] = valid
-        for key in agent.extra_fields:
-            s[key][t] = res[key]
+        _record_policy_step(agent, t, masks, res, valid)
         env_actions = agent.env_actions(res["actions"])
         ts = time.perf_counter()
         obs, rewards, dones, time_outs, infos = env.step(env_actions)
@@ -101,22 +134,12 @@ def play_steps(agent: PPOAgent) -> dict[str, float]:
         agent.obs = agent.actor_obs(obs)
         if cv is not None:
             agent.states = cv.observe(obs, dones, agent.dones if next_step else None)
-        shaped = shape_rewards(
-            rewards, rs.scale_value, rs.shift_value, rs.min_val, rs.max_val, rs.log_val
-        )
-        if cfg.value_bootstrap:
-            # time-out bootstrap: r + gamma * V(s_t) * time_out, written straight into storage
-            timed_out = time_outs.unsqueeze(-1).to(shaped.dtype)
-            out = s["rewards"][t]
-            shaped = torch.addcmul(shaped, res["values"], timed_out, value=cfg.gamma, out=out)
-        else:
-            s["rewards"][t] = shaped
+        shaped = _record_rewards(agent, t, rewards, time_outs, res["values"])
         agent.dones = dones.to(torch.float32)
         agent.episodes.step(t, rewards, shaped, game_dones(infos, dones), valid)
-    with torch.inference_mode():
-        if cv is not None:
-            agent.last_values = cv.last_values(agent.states)
-        else:
-            last = agent.model.act(policy_input(agent, agent.obs, agent.action_masks()))
-            agent.last_values = last["values"]
+    if cv is not None:
+        agent.last_values = cv.last_values(agent.states)
+    else:
+        last = agent.model.act(policy_input(agent, agent.obs, agent.action_masks()))
+        agent.last_values = last["values"]
     return {"step_time": step_time, "play_time": time.perf_counter() - t0}
