@@ -52,6 +52,9 @@ def prepare_batch(agent: PPOAgent) -> dict[str, torch.Tensor]:
         keys = ("obs", "actions", "neglogpacs", *agent.extra_fields)
         batch = {k: s.flat(k) for k in keys + (("action_masks",) if "action_masks" in s else ())}
         values, returns = flatten_env_major(s["values"]), flatten_env_major(returns)
+        # advantages from the raw (de-normalized) values: A = R - V summed over value heads,
+        # taken before value normalization rescales R and V with different statistics
+        adv = flatten_env_major(adv).sum(dim=-1)
         mask = s.flat("valid") if agent.next_step_reset else None
         model = agent.model
         if cfg.normalize_value:  # a central value's normalizer is the one for returns
@@ -61,7 +64,6 @@ def prepare_batch(agent: PPOAgent) -> dict[str, torch.Tensor]:
             values = rms(values, mask=mask)  # updates with values, then normalizes
             returns = rms(returns, mask=mask)  # updates again with returns (rl_games order)
             rms.eval()
-        adv = (returns - values).sum(dim=-1)  # advantages summed over value heads
         if cfg.normalize_advantage:
             adv = L.normalize_advantages(adv, mask)
         batch.update(old_values=values, returns=returns, advantages=adv)

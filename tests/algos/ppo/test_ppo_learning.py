@@ -33,6 +33,7 @@ def _train(cfg: str, tmp_path: Path, *sets: str) -> tuple[str, Path]:
     ]
     for s in sets:
         args += ["--set", s]
+    tmp_path.mkdir(parents=True, exist_ok=True)
     proc = run_cli(*args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout, tmp_path / "run"

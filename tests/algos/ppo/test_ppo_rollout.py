@@ -89,3 +89,47 @@ def test_batch_geometry_checked_with_real_agent_count() -> None:
     with pytest.raises(ConfigError, match="not divisible by minibatch_size"):
         doc = yaml.safe_load((REPO / "configs" / "ppo_cartpole.yaml").read_text())
         parse_params(apply_overrides(doc, ["config.minibatch_size=100"]))
+
+
+@pytest.mark.parametrize("normalize_advantage", [True, False])
+def test_advantages_come_from_raw_values_under_value_normalization(
+    normalize_advantage: bool,
+) -> None:
+    """rl_games' prepare_dataset: A = R - V from the stored (raw) values and the GAE returns,
+    *then* value normalization of V and R for the value loss; A never sees the normalizer."""
+    agent = _agent(
+        "ppo_pendulum.yaml",
+        "config.num_actors=4",
+        "config.horizon_length=32",
+        "config.minibatch_size=64",
+        "config.normalize_value=True",
+        f"config.normalize_advantage={normalize_advantage}",
+    )
+    _start(agent)
+    play_steps(agent)
+    s = agent.storage
+    # V on another scale than the returns, and not constant: normalizing R and V with different
+    # statistics is then not an affine map of R - V, so even normalized advantages would differ
+    gen = torch.Generator().manual_seed(0)
+    s["values"].copy_(50.0 + 20.0 * torch.randn(s["values"].shape, generator=gen))
+    agent.last_values = torch.full_like(agent.last_values, 50.0)
+    gamma, lam = agent.cfg.gamma, agent.cfg.tau
+    r, d, v = s["rewards"][..., 0], s["dones"], s["values"][..., 0]
+    expected = torch.zeros_like(r)
+    next_adv = torch.zeros(r.shape[1])
+    for t in reversed(range(r.shape[0])):  # hand-rolled GAE, the formula of §6.3
+        not_done = 1.0 - (agent.dones if t == r.shape[0] - 1 else d[t + 1])
+        next_v = agent.last_values[:, 0] if t == r.shape[0] - 1 else v[t + 1]
+        delta = r[t] + gamma * next_v * not_done - v[t]
+        next_adv = delta + gamma * lam * not_done * next_adv
+        expected[t] = next_adv
+    expected = expected.t().reshape(-1)  # env-major
+    batch = prepare_batch(agent)
+    valid = batch["mask"] > 0  # envpool's reset rows are masked out of the statistics
+    if normalize_advantage:
+        kept = expected[valid]
+        expected = (expected - kept.mean()) / (kept.std() + 1e-8)
+    assert torch.allclose(batch["advantages"][valid], expected[valid], atol=1e-4)
+    # the value targets themselves are normalized (clamped to +-5), unlike the advantages
+    assert float(batch["returns"].abs().max()) <= 5.0
+    assert float(expected.abs().max()) > 5.0 or normalize_advantage
