@@ -127,7 +127,8 @@ def _parse(raw: dict, parser: Parser) -> schema.Params:
             values[name] = _parse_nested_networks(parsed, value, parser)
         elif name == "network":
             strict = net_name in STRICT_NETWORKS or net_name is None
-            values[name] = parser.parse(schema.NetworkConfig, value, path, strict=strict)
+            net = parser.parse(schema.NetworkConfig, value, path, strict=strict)
+            values[name] = _network_defaults(net, value)
         elif name in ("algo", "model"):
             values[name] = parser.parse(schema.NamedConfig, value, path)
         else:
@@ -141,6 +142,15 @@ def _parse(raw: dict, parser: Parser) -> schema.Params:
             parser._unknown(key, "params", fields)
     values.setdefault("config", config_cls())
     return schema.Params(**values)
+
+
+def _network_defaults(net: schema.NetworkConfig, raw_net: Any) -> schema.NetworkConfig:
+    """Defaults that depend on the builder: ``soft_actor_critic`` reads ``separate`` as True
+    when the key is absent (rl_games' SAC builder), ``actor_critic`` as False."""
+    given = isinstance(raw_net, dict) and "separate" in raw_net
+    if net.name == "soft_actor_critic" and not given:
+        return dataclasses.replace(net, separate=True)
+    return net
 
 
 def _parse_nested_networks(config: Any, raw_config: Any, parser: Parser) -> Any:

@@ -71,6 +71,10 @@ class Parser:
                 self.warn(f"{path}.{old}", f"renamed key, read as '{new}'")
                 value = data.pop(old)
                 data.setdefault(new, value)
+        for old, hint in schema.IGNORED_WITH_HINT.get(cls.__name__, {}).items():
+            if old in data:
+                self.warn(f"{path}.{old}", hint)
+                data.pop(old)
         for old in schema.IGNORED_KEYS.get(cls.__name__, set()):
             if old in data:
                 self.warn(f"{path}.{old}", "accepted for rl_games compatibility and ignored")

@@ -113,7 +113,10 @@ class NetworkConfig:
         "network builder: actor_critic | resnet_actor_critic | soft_actor_critic | registered",
         required=True,
     )
-    separate: bool = f(False, "separate critic tower (else shared trunk with a value head)")
+    separate: bool = f(
+        False,
+        "separate critic tower (else shared trunk with a value head); soft_actor_critic: True",
+    )
     space: SpaceConfig = f(SpaceConfig, "action head")
     mlp: MLPConfig = f(MLPConfig, "MLP trunk")
     cnn: CNNConfig | None = f(None, "convolutional encoder")
@@ -323,6 +326,7 @@ class SACConfig(CommonConfig):
     critic_grad_clip: float = f(5.0, "critic gradient norm clip (0: off)")
     target_entropy_coef: float = f(1.0, "target entropy = -coef * action_dim")
     save_replay_buffer: bool = f(False, "store the replay buffer in checkpoints")
+    save_best_after: int = f(500, "earliest epoch for saving the best checkpoint (SAC: 500)")
 
 
 @dataclass(frozen=True)
@@ -363,6 +367,11 @@ IGNORED_KEYS: dict[str, set[str]] = {
     "SACConfig": {"load_checkpoint", "load_path", "network_path", "log_path", "is_train"},
 }
 RENAMED_KEYS: dict[str, dict[str, str]] = {
-    "PPOConfig": {"seq_len": "seq_length"},
     "PlayerConfig": {"determenistic": "deterministic"},
+}
+# Keys rl_games ignores although they look meaningful: warned with what to write instead.
+IGNORED_WITH_HINT: dict[str, dict[str, str]] = {
+    "PPOConfig": {
+        "seq_len": "ignored, as rl_games does: the sequence length key is seq_length (default 4)"
+    },
 }

@@ -117,11 +117,10 @@ def _minibatch(
     sure: bool = True,
 ) -> int | None:
     if mb is not None and per_env:
-        p.problem(
-            f"{path}.minibatch_size",
-            "minibatch_size and minibatch_size_per_env are both set; remove one",
+        p.warn(
+            f"{path}.minibatch_size_per_env",
+            f"ignored: minibatch_size ({mb}) is also set and wins (as in rl_games)",
         )
-        return None
     if mb is None and not per_env:
         p.problem(
             f"{path}.minibatch_size",

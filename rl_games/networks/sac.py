@@ -109,7 +109,7 @@ class SACBuilder(TypedNetworkBuilder):
     def build(self, name: str, **kwargs: Any) -> SACNetwork:
         assert self.params is not None, "call load(params) before build()"
         if not self.params.separate:
-            log.warning("soft_actor_critic with separate: False builds no critic (rl_games too)")
+            log.warning("soft_actor_critic with separate: False builds no critic")
         return self.Network(self.params, **kwargs)
 
 

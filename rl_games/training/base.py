@@ -256,6 +256,8 @@ class TrainerBase:
         if self.rank != 0:  # checkpoints and their log lines: rank 0 only
             return
         name, rew = self.cfg.name, reward_str(mean_reward)
+        # rl_games renders a reward array ([r] -> _r_) but its -inf placeholder bare
+        rew_array = rew if mean_reward is None else f"_{rew}_"
         self.flush_pending_best()
         if reason == "score_to_win":
             log.info("Maximum reward achieved. Network won!")
@@ -265,10 +267,10 @@ class TrainerBase:
             self.save(f"{name}_ep_{self.epoch_num}_rew_{rew}")
         elif reason == "max_epochs":
             log.info("MAX EPOCHS NUM!")
-            self.save(f"last_{name}_ep_{self.epoch_num}_rew__{rew}_")
+            self.save(f"last_{name}_ep_{self.epoch_num}_rew_{rew_array}")
         elif reason == "max_frames":
             log.info("MAX FRAMES NUM!")
-            self.save(f"last_{name}_frame_{self.frame}_rew__{rew}_")
+            self.save(f"last_{name}_frame_{self.frame}_rew_{rew_array}")
         elif reason == "stop_fn":
             log.info("stop_fn asked to stop")
             self.save(f"last_{name}_custom_stop_ep_{self.epoch_num}")

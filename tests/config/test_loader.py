@@ -210,11 +210,12 @@ def test_minibatch_size_per_env_sets_the_size() -> None:
     assert "is not divisible by minibatch_size 24" in problems(doc)[0]
 
 
-def test_minibatch_size_and_per_env_both_set() -> None:
-    assert problems(with_config(minibatch_size_per_env=4)) == [
-        "params.config.minibatch_size: minibatch_size and minibatch_size_per_env are both set; "
-        "remove one"
-    ]
+def test_minibatch_size_wins_over_per_env_with_a_warning() -> None:
+    loaded = parse_params(with_config(minibatch_size_per_env=3))  # 8 * 3 would not divide 128
+    assert any(
+        w.startswith("params.config.minibatch_size_per_env: ignored: minibatch_size")
+        for w in loaded.warnings
+    ), loaded.warnings
 
 
 def test_missing_minibatch_settings() -> None:
@@ -310,7 +311,7 @@ def test_legacy_keys_are_accepted_with_one_warning_each() -> None:
     params["config"]["seq_len"] = 8
     params["config"]["player"] = {"determenistic": False}
     loaded = parse_params(doc)
-    assert loaded.params.config.seq_length == 8
+    assert loaded.params.config.seq_length == 4  # rl_games ignores seq_len
     assert loaded.params.config.player.deterministic is False
     assert loaded.params.network.mlp.regularizer == {"name": "None"}
     warned = "\n".join(loaded.warnings)
@@ -321,13 +322,13 @@ def test_legacy_keys_are_accepted_with_one_warning_each() -> None:
         "params.config.player.determenistic",
     ):
         assert sum(w.startswith(path + ":") for w in loaded.warnings) == 1, warned
-    assert "read as 'seq_length'" in warned
+    assert "the sequence length key is seq_length" in warned
     assert "read as 'deterministic'" in warned
 
 
-def test_renamed_key_does_not_override_the_new_key() -> None:
-    doc = with_config(seq_len=8, seq_length=4)
-    assert parse_params(doc).params.config.seq_length == 4
+def test_ignored_seq_len_does_not_override_seq_length() -> None:
+    doc = with_config(seq_len=8, seq_length=16)
+    assert parse_params(doc).params.config.seq_length == 16
 
 
 def test_top_level_player_block_is_merged() -> None:

@@ -48,6 +48,19 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+def test_no_finished_game_names_the_last_checkpoint_like_rl_games(tmp_path: Path) -> None:
+    """No episode ends in 4 steps of CartPole: the reward is rl_games' bare -inf placeholder."""
+    run = _train(
+        tmp_path,
+        "short",
+        "config.max_epochs=1",
+        "config.horizon_length=4",
+        "config.minibatch_size=64",
+    )
+    names = [p.name for p in (run / "nn").iterdir()]
+    assert names == ["last_cartpole_ep_1_rew_-inf.pth"], names
+
+
 def test_run_writes_rl_games_names_keys_and_the_resolved_config(trained: Path) -> None:
     nn = trained / "nn"
     names = sorted(p.name for p in nn.iterdir())

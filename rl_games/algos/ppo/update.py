@@ -128,9 +128,10 @@ def minibatch_loss(agent: PPOAgent, mb: dict[str, torch.Tensor]) -> tuple[torch.
     loss = a_loss + 0.5 * cfg.critic_coef * c_loss - agent.entropy_coef * entropy
     out = {"a_loss": a_loss, "c_loss": c_loss, "entropy": entropy}
     if agent.is_continuous:
-        if cfg.bounds_loss_coef:
+        if cfg.bounds_loss_coef is not None:  # logged whenever set, as rl_games (even at 0)
             b_loss = mean(L.bounds_loss(res["mus"], cfg.bound_loss_type))
-            loss = loss + cfg.bounds_loss_coef * b_loss
+            if cfg.bounds_loss_coef:
+                loss = loss + cfg.bounds_loss_coef * b_loss
             out["bounds_loss"] = b_loss
         with torch.no_grad():
             kl = L.gaussian_kl(mb["mus"], mb["sigmas"], res["mus"].detach(), res["sigmas"].detach())

@@ -176,7 +176,8 @@ class SACAgent(TrainerBase):
             valid, target_obs = None, self._bootstrap_obs(obs, next_obs, dones, infos)
         self.replay.add(obs, actions, shaped[:, 0], target_obs, terminated, time_outs, valid)
         track_valid = None if valid is None else valid.float()
-        self.episodes.step(self._track_t, rewards[:, :1], shaped[:, :1], dones, track_valid)
+        # rl_games' SAC meters the shaped rewards: rewards/*, best checkpoint and score_to_win
+        self.episodes.step(self._track_t, shaped[:, :1], shaped[:, :1], dones, track_valid)
         self._track_t += 1
         # on CPU reading `dones` costs nothing: refresh the mean as soon as an episode ends
         if self._track_t == TRACK_STEPS or (self._eager_stats and bool(dones.any())):

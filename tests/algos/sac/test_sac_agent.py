@@ -235,3 +235,29 @@ def test_cuda_bf16_updates_stay_finite() -> None:
     means = agent.stats.means()
     assert agent.num_updates > 0 and all(np.isfinite(v) for v in means.values())
     assert agent.replay.data.dtype == torch.float32 and torch.isfinite(agent.log_alpha)
+
+
+def test_reward_meter_uses_shaped_rewards() -> None:
+    """rl_games' SAC meters shaped rewards: the mean behind rewards/*, best and score_to_win."""
+    agent = make_agent(CounterEnv(mode="same_step"), reward_shaper={"scale_value": 0.1})
+    for _ in range(LENGTH):
+        agent.play_step(random_actions=True)
+    agent._flush_episodes()
+    # one episode per env: rewards 1 + 2 + 3 = 6, shaped by 0.1
+    assert agent._mean_reward == pytest.approx(0.6)
+
+
+def test_sac_network_separate_defaults_to_true() -> None:
+    from rl_games.config import parse_params
+
+    raw = {
+        "params": {
+            "algo": {"name": "sac"},
+            "model": {"name": "soft_actor_critic"},
+            "network": {"name": "soft_actor_critic", "mlp": {"units": [8]}},
+            "config": {"name": "t", "env_name": "envpool", "reward_shaper": {}},
+        }
+    }
+    assert parse_params(raw).params.network.separate is True
+    raw["params"]["network"]["separate"] = False
+    assert parse_params(raw).params.network.separate is False
