@@ -28,13 +28,6 @@ def _lazy(path: str) -> Callable[..., Any]:
     return factory
 
 
-def _not_yet(kind: str, name: str, issue: str) -> Callable[..., Any]:
-    def factory(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"{kind} '{name}' is not implemented yet ({issue})")
-
-    return factory
-
-
 ALGORITHMS.register("a2c_continuous", _lazy("rl_games.algos.ppo.agent:PPOAgent"))
 ALGORITHMS.register("a2c_discrete", _lazy("rl_games.algos.ppo.agent:PPOAgent"))
 ALGORITHMS.register("sac", _lazy("rl_games.algos.sac.agent:SACAgent"))

@@ -32,6 +32,17 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def register_builder(self, name: str, builder: T) -> T:
+        """rl_games' ``ObjectFactory.register_builder``: the same as ``register``."""
+        return self.register(name, builder)
+
+    def create(self, name: str, **kwargs: object) -> object:
+        """rl_games' ``ObjectFactory.create``: call the entry registered as ``name``."""
+        builder = self.get(name)
+        if not callable(builder):
+            raise TypeError(f"{self.kind} '{name}' is registered as a non-callable {builder!r}")
+        return builder(**kwargs)
+
     def decorator(self, name: str) -> Callable[[T], T]:
         """``@registry.decorator('name')`` registers the decorated object."""
 

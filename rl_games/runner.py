@@ -207,20 +207,28 @@ class Runner:
         if args.get("sigma") is not None:
             _set_sigma(agent.model, float(args["sigma"]))
         apply_torch_compile(agent, params.config.torch_compile)  # after restore + sigma
-        observer.after_init(agent)
-        result = agent.train()
+        result = None
+        if not agent.limits_reached():  # a finished run writes no new run directory
+            agent.setup_run_dir()  # the writer exists when observers see the agent (rl_games)
+            observer.after_init(agent)
+            result = agent.train()
         if ctx is not None and ctx.initialized:
             dist_utils.teardown()
         return result
 
-    def run_play(self, args: dict[str, Any]) -> Any:
-        params = self._prepare(args)
-        player = self.player_factory.get(params.algo.name)(
-            params=params, **self._user_env_kwargs(params, play=True)
+    def create_player(self) -> Any:
+        """The player for the loaded config (rl_games' ``Runner.create_player``, which Isaac Lab's
+        play script calls before ``restore``, ``reset`` and a ``get_action`` loop)."""
+        params = self._prepare({})
+        return self.player_factory.create(
+            params.algo.name, params=params, **self._user_env_kwargs(params, play=True)
         )
+
+    def run_play(self, args: dict[str, Any]) -> Any:
+        player = self.create_player()
         if args.get("checkpoint"):
             player.restore(args["checkpoint"])
-        elif not params.config.player.evaluation:
+        elif not self.params.config.player.evaluation:
             log.warning("--play without --checkpoint: playing an untrained policy")
         if args.get("sigma") is not None:
             player.set_sigma(float(args["sigma"]))

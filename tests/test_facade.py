@@ -99,7 +99,10 @@ class CounterVecEnv(IVecEnv):
         rewards = np.asarray(actions, dtype=np.float32)
         dones = env.t >= env.length
         env.t[dones] = 0
-        return env.obs(), rewards, dones, {"time_outs": dones.copy()}
+        infos: dict[str, Any] = {"time_outs": dones.copy(), "level": 0.25}  # Isaac Lab-like
+        if dones.any():
+            infos["episode"] = {"ep_len": np.full(int(dones.sum()), float(env.length))}
+        return env.obs(), rewards, dones, infos
 
     def get_env_info(self) -> dict[str, Any]:
         return make_env_info(self.env.observation_space, self.env.action_space)
@@ -230,6 +233,15 @@ def test_isaac_lab_style_training_on_a_user_vecenv(counter_env: str, tmp_path: A
     runner.reset()
     runner.run({"train": True, "play": False, "sigma": None})
     assert list((tmp_path / "run" / "nn").glob("*.pth"))
+    # the observer kept algo.writer at after_init: the run's real writer, read back here
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path / "run" / "summaries"))
+    acc.Reload()
+    episode = acc.Scalars("Episode/ep_len")
+    assert [(e.step, e.value) for e in episode] == [(1, 3.0), (2, 3.0)]  # x = epoch
+    assert [(e.step, e.value) for e in acc.Scalars("level/iter")] == [(1, 0.25), (2, 0.25)]
+    assert [e.step for e in acc.Scalars("level/frame")] == [24, 48]
 
 
 # ---------------------------------------------------------------- networks and models
@@ -353,16 +365,33 @@ def test_isaac_observer_writes_episode_means() -> None:
     observer = algo_observer.IsaacAlgoObserver()
     observer.before_init("base", {}, "experiment")
     observer.after_init(algo)
+    assert observer.writer is algo.writer and observer.ep_infos == []
     observer.process_infos({"episode": {"rew": torch.tensor(1.0), "len": np.array([2.0, 4.0])}}, [])
     observer.process_infos({"episode": {"rew": 3.0, "len": torch.tensor([6.0])}}, [])
     observer.process_infos({"episode": {"name": "text", "empty": torch.zeros(0)}}, [])
-    observer.process_infos({"other": 1}, [])
-    observer.process_infos(None, [])
+    observer.process_infos({"other": 1, "gap": torch.tensor(0.5), "per_env": torch.ones(4)}, [])
+    observer.process_infos(None, [])  # no infos: the scalars of the last step stay
+    assert observer.direct_info.keys() == {"other", "gap"}
     observer.after_print_stats(frame=640, epoch_num=2, total_time=3.0)
     written = {tag: (value, step) for tag, value, step in algo.writer.scalars}
-    assert written == {"Episode/rew": (2.0, 640), "Episode/len": (4.5, 640)}
+    # the mean over every value of the epoch (len: 2, 4, 6), not of the per-step means; x = epoch
+    assert written == {
+        "Episode/rew": (2.0, 2),
+        "Episode/len": (4.0, 2),
+        "other/frame": (1.0, 640),
+        "other/iter": (1.0, 2),
+        "other/time": (1.0, 3.0),
+        "gap/frame": (0.5, 640),
+        "gap/iter": (0.5, 2),
+        "gap/time": (0.5, 3.0),
+    }
+    assert observer.ep_infos == []
+    algo.writer.scalars.clear()
     observer.after_print_stats(frame=1280, epoch_num=3, total_time=4.0)
-    assert len(algo.writer.scalars) == 2  # nothing new collected: nothing written
+    # no new episode infos: no Episode/* tags; the latest scalar infos are written again
+    assert {tag for tag, _, _ in algo.writer.scalars} == {
+        f"{k}/{x}" for k in ("other", "gap") for x in ("frame", "iter", "time")
+    }
 
 
 def test_isaac_observer_without_a_writer_is_silent() -> None:

@@ -115,3 +115,17 @@ def test_env_status_of_an_unknown_env_suggests_and_says_how_to_register() -> Non
 
 def test_env_status_of_a_builtin_env_is_clean() -> None:
     assert env_status("CartPole-v1") is None
+
+
+def test_rl_games_factory_calls_register_builder_and_create() -> None:
+    reg: Registry = Registry("algorithm")
+    reg.register_builder("mine", lambda **kw: ("built", kw))
+    assert reg.create("mine", base_name="run", params=3) == (
+        "built",
+        {"base_name": "run", "params": 3},
+    )
+    reg.register("constant", 5)
+    with pytest.raises(TypeError, match="non-callable"):
+        reg.create("constant")
+    with pytest.raises(RegistryError, match="did you mean 'mine'"):
+        reg.create("mnie")

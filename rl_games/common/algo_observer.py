@@ -92,60 +92,67 @@ def _as_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def _scalar_mean(value: Any) -> float | None:
-    """The mean of a number, numpy array or torch tensor; None for empty or non-numeric values."""
-    try:
-        array = _as_numpy(value).astype(np.float64)
-    except (TypeError, ValueError):
-        return None
-    if array.size == 0:
-        return None
-    return float(array.mean())
-
-
 class IsaacAlgoObserver(AlgoObserver):
-    """Logs the env's ``infos['episode']`` entries (Isaac Gym / Isaac Lab episode extras).
+    """Logs Isaac Gym / Isaac Lab episode extras, with rl_games' tags and attributes.
 
-    Every step's ``infos['episode']`` mapping is collected; after each epoch the mean of every
-    key over the epoch is written as ``Episode/<key>`` to ``algo.writer`` (read then, since the
-    trainer may replace its writer after ``after_init``; nothing is written without one), then
-    the collection starts again.
+    ``process_infos`` keeps every step's ``infos['episode']`` mapping in ``ep_infos`` and the
+    step's scalar entries (numbers, 0-d tensors) in ``direct_info``. ``after_print_stats``
+    writes, for every ``episode`` key, the mean over all values collected this epoch as
+    ``Episode/<key>`` at x = epoch, then ``<key>/frame|iter|time`` for each scalar entry of the
+    latest step, to ``writer`` (``algo.writer`` at ``after_init``; the Runner opens it before).
     """
 
     def __init__(self) -> None:
         self.algo: Any = None
-        self._sums: dict[str, float] = {}
-        self._counts: dict[str, int] = {}
+        self.writer: Any = None
+        self.ep_infos: list[Mapping[str, Any]] = []
+        self.direct_info: dict[str, Any] = {}
 
     def after_init(self, algo: Any) -> None:
         self.algo = algo
+        self.writer = getattr(algo, "writer", None)
+        self.ep_infos = []
+        self.direct_info = {}
 
     def process_infos(self, infos: Any, done_indices: Any) -> None:
-        episode = infos.get("episode") if isinstance(infos, Mapping) else None
-        if not isinstance(episode, Mapping):
+        if not isinstance(infos, Mapping) or not infos:
             return
-        for key, value in episode.items():
-            mean = _scalar_mean(value)
-            if mean is None:
-                continue
-            self._sums[key] = self._sums.get(key, 0.0) + mean
-            self._counts[key] = self._counts.get(key, 0) + 1
+        episode = infos.get("episode")
+        if isinstance(episode, Mapping):
+            self.ep_infos.append(episode)
+        self.direct_info = {k: v for k, v in infos.items() if _is_scalar(v)}
 
     def episode_means(self) -> dict[str, float]:
-        """The mean of every collected key since the last write."""
-        return {key: self._sums[key] / self._counts[key] for key in self._sums}
-
-    def after_clear_stats(self) -> None:
-        self._sums.clear()
-        self._counts.clear()
+        """Per ``episode`` key: the mean over every value collected since the last write."""
+        values: dict[str, list[np.ndarray]] = {}
+        for info in self.ep_infos:
+            for key, value in info.items():
+                try:
+                    array = _as_numpy(value).astype(np.float64).reshape(-1)
+                except (TypeError, ValueError):
+                    continue
+                values.setdefault(key, []).append(array)
+        means = {k: np.concatenate(v) for k, v in values.items()}
+        return {k: float(v.mean()) for k, v in means.items() if v.size}
 
     def after_print_stats(self, frame: int, epoch_num: int, total_time: float) -> None:
-        writer = getattr(self.algo, "writer", None)
+        writer = self.writer if self.writer is not None else getattr(self.algo, "writer", None)
         if writer is not None:
             for key, mean in self.episode_means().items():
-                writer.add_scalar(f"Episode/{key}", mean, frame)
-        self._sums.clear()
-        self._counts.clear()
+                writer.add_scalar(f"Episode/{key}", mean, epoch_num)
+            for key, value in self.direct_info.items():
+                value = float(_as_numpy(value))
+                writer.add_scalar(f"{key}/frame", value, frame)
+                writer.add_scalar(f"{key}/iter", value, epoch_num)
+                writer.add_scalar(f"{key}/time", value, total_time)
+        self.ep_infos.clear()
+
+
+def _is_scalar(value: Any) -> bool:
+    """A number or a 0-d tensor / array (bools count, as in rl_games' ``isinstance(v, int)``)."""
+    if isinstance(value, (int, float, np.number, np.bool_)):
+        return True
+    return hasattr(value, "shape") and hasattr(value, "dtype") and tuple(value.shape) == ()
 
 
 __all__ = ["AlgoObserver", "DefaultAlgoObserver", "IsaacAlgoObserver"]

@@ -157,6 +157,9 @@ class RewardShaperConfig:
 class PlayerConfig:
     games_num: int = f(2000, "games to play (episodes finished across all envs)")
     deterministic: bool = f(True, "continuous: mean action; discrete: argmax; SAC: tanh(mu)")
+    clip_actions: bool = f(
+        True, "continuous: clamp actions to [-1, 1] and rescale to the action Box; False: raw"
+    )
     render: bool = f(False, "call env.render() each step")
     render_sleep: float = f(0.002, "seconds to sleep after each render")
     n_game_life: int = f(1, "Atari episodic life: averages are multiplied by this")

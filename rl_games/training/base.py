@@ -102,7 +102,11 @@ class TrainerBase:
 
     # ------------------------------------------------------------------ run dir
     def setup_run_dir(self) -> None:
-        if self.rank != 0:
+        """Create the run directory, save the config and open the writer (once; rank 0 only).
+
+        The Runner calls it before ``observer.after_init`` so an observer can keep
+        ``algo.writer`` (as rl_games' observers do); ``train()`` calls it for direct users."""
+        if self.rank != 0 or self.run_dir is not None:
             return
         name = self.cfg.full_experiment_name or (
             self.cfg.name + datetime.now().strftime("_%d-%H-%M-%S")

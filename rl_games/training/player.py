@@ -73,6 +73,16 @@ class PPOPlayer:
             low = torch.as_tensor(space.low, dtype=torch.float32, device=self.device)
             high = torch.as_tensor(space.high, dtype=torch.float32, device=self.device)
             self.scale, self.bias = (high - low) / 2, (high + low) / 2
+        self._init_player_api()
+
+    def _init_player_api(self) -> None:
+        """State of rl_games' player API (``get_action`` & co., see below)."""
+        self.is_deterministic: bool = self.pcfg.deterministic
+        is_rnn = getattr(self.model, "is_rnn", None)
+        self.is_rnn: bool = bool(callable(is_rnn) and is_rnn())
+        self.states: list[torch.Tensor] | None = None
+        self.batch_size = 1
+        self.has_batch_dimension = False
 
     def restore(self, path: str | Path) -> None:
         state = load_checkpoint(path, map_location=self.device)
@@ -120,18 +130,17 @@ class PPOPlayer:
             inp["rnn_states"] = rnn_states
         return inp
 
-    def _initial_rnn_states(self) -> Any:
-        is_rnn = getattr(self.model, "is_rnn", None)
-        if not callable(is_rnn) or not is_rnn():
+    def _initial_rnn_states(self, n: int | None = None) -> Any:
+        if not self.is_rnn:
             return None
-        n = self.env.num_envs * self.env.num_agents
+        n = self.env.num_envs * self.env.num_agents if n is None else n
         return tuple(
             torch.zeros(s.shape[0], n, *s.shape[2:], device=self.device)
             for s in self.model.get_default_rnn_state()
         )
 
     def _env_actions(self, actions: torch.Tensor) -> torch.Tensor:
-        if self.is_continuous:
+        if self.is_continuous and self.pcfg.clip_actions:
             return actions.clamp(-1.0, 1.0) * self.scale + self.bias
         return actions
 
@@ -202,6 +211,63 @@ class PPOPlayer:
         if not stopped:
             log.info("av reward: %s av steps: %s", _num(av_r), _num(av_s))
         return {"av_reward": av_r, "av_steps": av_s, "games": len(rewards), "stopped": stopped}
+
+    # ------------------------------------------------------------------ rl_games player API
+    # What scripts that drive the env themselves call (Isaac Lab's play.py): create_player,
+    # restore, reset, obs_to_torch, get_batch_size, init_rnn if is_rnn, then get_action in a
+    # loop, zeroing ``states[i][:, done_ids, :]`` for finished envs.
+    def reset(self) -> None:
+        self.init_rnn()
+
+    def init_rnn(self) -> None:
+        """Zero recurrent states for ``batch_size`` envs (``get_batch_size`` sets it)."""
+        states = self._initial_rnn_states(self.batch_size)
+        self.states = list(states) if states is not None else None
+
+    def obs_to_torch(self, obs: Any) -> Any:
+        """numpy / tensors (or a dict of them) -> tensors on the player's device; float64 ->
+        float32, integer images keep their dtype."""
+        if isinstance(obs, dict):
+            return {k: self.obs_to_torch(v) for k, v in obs.items()}
+        x = torch.as_tensor(obs, device=self.device)
+        return x.float() if x.dtype == torch.float64 else x
+
+    def get_batch_size(self, obs: Any, batch_size: int) -> int:
+        """``obs``'s leading dim when it has one beyond the observation shape, else
+        ``batch_size``; remembered for ``init_rnn`` and ``get_action``."""
+        x = obs["obs"] if isinstance(obs, dict) and "obs" in obs else obs
+        space = self.env.observation_space
+        if isinstance(space, gym.spaces.Dict) and "obs" in space.spaces:
+            space = space["obs"]
+        shape = getattr(space, "shape", None)
+        self.has_batch_dimension = shape is None or torch.as_tensor(x).dim() > len(shape)
+        if self.has_batch_dimension:
+            batch_size = int(torch.as_tensor(x).shape[0])
+        self.batch_size = batch_size
+        return batch_size
+
+    @torch.no_grad()  # not inference_mode: callers zero ``states`` in place afterwards
+    def get_action(self, obs: Any, is_deterministic: bool = False) -> torch.Tensor:
+        """The action for ``obs`` in the env's units (continuous: clamped and rescaled to the
+        action Box unless ``player.clip_actions`` is False); advances ``states``."""
+        obs = self.obs_to_torch(obs)
+        if not self.has_batch_dimension:
+            obs = _unsqueeze(obs)
+        if self.is_rnn and self.states is None:
+            self.init_rnn()
+        inp = self._policy_input(obs, tuple(self.states) if self.states is not None else None)
+        inp["deterministic"] = is_deterministic
+        res = self.model.act(inp)
+        if self.states is not None:
+            self.states = list(res["rnn_states"])
+        actions = self._env_actions(res["actions"])
+        return actions if self.has_batch_dimension else actions.squeeze(0)
+
+
+def _unsqueeze(obs: Any) -> Any:
+    if isinstance(obs, dict):
+        return {k: _unsqueeze(v) for k, v in obs.items()}
+    return obs.unsqueeze(0)
 
 
 def _num(x: float) -> str:

@@ -36,6 +36,7 @@ class SACPlayer(PPOPlayer):
         self.is_continuous = True
         low, high = box_bounds(self.env.action_space, self.device)
         self.scale, self.bias = (high - low) / 2, (high + low) / 2
+        self._init_player_api()
 
     def restore(self, path: str | Path) -> None:
         """Loads ``actor`` (strict), ``critic``/``critic_target`` and ``running_mean_std``."""
