@@ -278,7 +278,9 @@ class PPOConfig(CommonConfig):
     bound_loss_type: str = f("bound", "bound | regularisation")
     tau: float = f(0.95, "GAE lambda")
     normalize_advantage: bool = f(True, "whole-batch advantage standardisation")
-    normalize_rms_advantage: bool = f(False, "EMA advantage statistics (not implemented)")
+    normalize_rms_advantage: bool = f(
+        False, "normalize advantages with EMA statistics instead of the batch's"
+    )
     adv_rms_momentum: float = f(0.5, "EMA momentum for normalize_rms_advantage")
     normalize_value: bool = f(False, "value/return RunningMeanStd")
     truncate_grads: bool = f(False, "clip the gradient norm to grad_norm")
@@ -291,7 +293,10 @@ class PPOConfig(CommonConfig):
     seq_length: int = f(4, "RNN BPTT sequence length")
     bptt_length: int | None = f(None, "read, unused")
     zero_rnn_on_done: bool = f(True, "zero RNN states of finished episodes")
-    use_diagnostics: bool = f(False, "extra diagnostics scalars")
+    use_diagnostics: bool = f(
+        False,
+        "TensorBoard diagnostics/*: exp_var, clip_frac/<mini_epoch>, rms_value, rms_advantage",
+    )
     use_experimental_cv: bool | None = f(
         None,
         "with central value: also train the actor's value head (default: continuous True, discrete False)",

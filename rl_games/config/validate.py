@@ -91,6 +91,13 @@ def _network(net: schema.NetworkConfig, path: str, p: Parser) -> None:
             p.problem(
                 f"{path}.space.continuous.sigma_parametrization", "expected exp, softplus or linear"
             )
+        if c.min_sigma < 0:
+            p.problem(f"{path}.space.continuous.min_sigma", "must be >= 0 (0 disables the floor)")
+        b = c.logstd_bounds
+        if b is not None and (len(b) != 2 or not float(b[0]) < float(b[1])):
+            p.problem(
+                f"{path}.space.continuous.logstd_bounds", f"expected [lo, hi] with lo < hi, got {b}"
+            )
     if net.cnn is not None:
         act(f"{path}.cnn.activation", net.cnn.activation)
         init(f"{path}.cnn.initializer", net.cnn.initializer)
@@ -207,6 +214,17 @@ def _ppo_choices(cfg: schema.PPOConfig, p: Parser, path: str) -> None:
         )
     if cfg.multi_gpu_sync_stats_mode not in ("pooled", "broadcast"):
         p.problem(f"{path}.multi_gpu_sync_stats_mode", "expected pooled or broadcast")
+    if not 0.0 <= cfg.adv_rms_momentum < 1.0:
+        p.problem(
+            f"{path}.adv_rms_momentum", f"expected a value in [0, 1), got {cfg.adv_rms_momentum}"
+        )
+    if cfg.normalize_rms_advantage and not cfg.normalize_advantage:
+        p.warn(
+            f"{path}.normalize_rms_advantage",
+            "has no effect without normalize_advantage: True (it replaces the batch statistics)",
+        )
+    if cfg.epochs_between_resets < 0:
+        p.problem(f"{path}.epochs_between_resets", "must be >= 0 (0: never force a reset)")
 
 
 def _ppo_space(params: schema.Params, p: Parser) -> None:

@@ -17,6 +17,37 @@ MASKED_LOGIT = -1e8
 
 
 # ------------------------------------------------------------------------- Gaussian
+def sigma_from_raw(
+    raw: torch.Tensor,
+    parametrization: str = "exp",
+    min_sigma: float = 0.0,
+    logstd_bounds: tuple[float, float] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sigma, log sigma) from the network's raw sigma output (``space.continuous`` keys).
+
+    exp:              r' = clamp(r, lo, hi) if logstd_bounds; sigma = exp(r') (+ min_sigma if > 0)
+    softplus:         sigma = log(1 + exp(r)) + min_sigma
+    linear | scalar:  f = max(min_sigma, 1e-3); sigma = f + log(1 + exp(r - f))
+    log sigma is r' itself for plain exp (no floor), else log(sigma).
+    """
+    if parametrization == "exp":
+        if logstd_bounds is not None:
+            raw = raw.clamp(float(logstd_bounds[0]), float(logstd_bounds[1]))
+        if min_sigma <= 0.0:
+            return torch.exp(raw), raw
+        sigma = torch.exp(raw) + min_sigma
+    elif parametrization == "softplus":
+        sigma = torch.nn.functional.softplus(raw) + min_sigma
+    elif parametrization in ("linear", "scalar"):
+        floor = max(float(min_sigma), 1e-3)
+        sigma = floor + torch.nn.functional.softplus(raw - floor)
+    else:
+        raise ValueError(
+            f"sigma_parametrization: expected exp, softplus or linear, got {parametrization!r}"
+        )
+    return sigma, torch.log(sigma)
+
+
 def gaussian_sample(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return mu + sigma * torch.randn_like(mu)
 

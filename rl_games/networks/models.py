@@ -41,6 +41,11 @@ class A2CModelNetwork(nn.Module):
     def get_default_rnn_state(self) -> Any:
         return self.a2c_network.get_default_rnn_state()
 
+    def get_aux_loss(self) -> dict[str, torch.Tensor] | None:
+        """The network's auxiliary losses of its last forward (``{name: scalar}``), if any."""
+        fn = getattr(self.a2c_network, "get_aux_loss", None)
+        return fn() if callable(fn) else None
+
     def norm_obs(self, obs: Any, mask: torch.Tensor | None = None) -> Any:
         """Normalizes (and, in train mode, updates statistics from) the observation batch.
 
@@ -77,19 +82,26 @@ class A2CModelNetwork(nn.Module):
 
 
 class ContinuousLogStdNetwork(A2CModelNetwork):
-    """Gaussian policy; the network's sigma output is the log-std (``exp`` parametrization)."""
+    """Gaussian policy; the network's raw sigma output becomes the std through
+    ``space.continuous.sigma_parametrization`` (default ``exp``: the output is the log-std)."""
 
     kind = "continuous"
-    sigma_is_logstd = True
+
+    def __init__(self, a2c_network: nn.Module, config: dict[str, Any]) -> None:
+        super().__init__(a2c_network, config)
+        # network.space.continuous of the built-in builders; a user network gets plain exp
+        space = getattr(getattr(a2c_network, "cfg", None), "space", None)
+        c = getattr(space, "continuous", None)
+        self.sigma_parametrization = str(getattr(c, "sigma_parametrization", "exp"))
+        self.min_sigma = float(getattr(c, "min_sigma", 0.0))
+        bounds = getattr(c, "logstd_bounds", None)
+        self.logstd_bounds = None if bounds is None else (float(bounds[0]), float(bounds[1]))
 
     def _dist(self, obs_dict: dict[str, Any]) -> tuple:
         mu, raw_sigma, value, states = self.a2c_network(obs_dict)
-        if self.sigma_is_logstd:
-            logstd = raw_sigma
-            sigma = torch.exp(logstd)
-        else:
-            sigma = raw_sigma
-            logstd = torch.log(sigma)
+        sigma, logstd = D.sigma_from_raw(
+            raw_sigma, self.sigma_parametrization, self.min_sigma, self.logstd_bounds
+        )
         return mu, sigma, logstd, value, states
 
     def act(self, input_dict: dict[str, Any]) -> dict[str, Any]:
@@ -123,8 +135,6 @@ class ContinuousLogStdNetwork(A2CModelNetwork):
 
 class ContinuousNetwork(ContinuousLogStdNetwork):
     """``continuous_a2c``: the network's sigma output is the std itself (kept positive here)."""
-
-    sigma_is_logstd = False
 
     def _dist(self, obs_dict: dict[str, Any]) -> tuple:
         mu, sigma, value, states = self.a2c_network(obs_dict)

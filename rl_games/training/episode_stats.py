@@ -63,6 +63,12 @@ class EpisodeTracker:
         self.cur_shaped.mul_(keep.unsqueeze(-1))
         self.cur_length.mul_(keep)
 
+    def start_new_episodes(self) -> None:
+        """Every env restarts (a forced reset): the running returns and lengths start at 0."""
+        self.cur_reward.zero_()
+        self.cur_shaped.zero_()
+        self.cur_length.zero_()
+
     def flush(self, steps: int) -> int:
         """Move the episodes finished in the last ``steps`` steps into the windows (one sync)."""
         done = self.done_buf[:steps]

@@ -110,3 +110,46 @@ def test_action_space_info() -> None:
     kind, n, shape, _ = action_space_info(gym.spaces.Box(-1, 1, (4,), np.float32))
     assert (kind, n, shape) == ("continuous", 4, (4,))
     assert action_space_info(gym.spaces.MultiDiscrete([2, 3]))[1] == [2, 3]
+
+
+def test_sigma_from_raw_hand_computed() -> None:
+    raw = torch.tensor([-2.0, 0.0, 1.0])
+    sigma, logstd = D.sigma_from_raw(raw)  # exp: the raw output is the log-std
+    assert torch.allclose(sigma, torch.tensor([math.exp(-2.0), 1.0, math.e]))
+    assert torch.equal(logstd, raw)
+    sigma, logstd = D.sigma_from_raw(raw, "exp", 0.1, (-1.0, 0.5))  # clamp, then + floor
+    want = torch.tensor([math.exp(-1.0) + 0.1, 1.1, math.exp(0.5) + 0.1])
+    assert torch.allclose(sigma, want) and torch.allclose(logstd, want.log())
+    sigma, _ = D.sigma_from_raw(raw, "softplus", 0.05)
+    softplus = [math.log1p(math.exp(x)) for x in (-2.0, 0.0, 1.0)]
+    assert torch.allclose(sigma, torch.tensor(softplus) + 0.05)
+    sigma, _ = D.sigma_from_raw(raw, "linear", 0.0)  # floor 1e-3 + softplus(r - 1e-3)
+    want = [1e-3 + math.log1p(math.exp(x - 1e-3)) for x in (-2.0, 0.0, 1.0)]
+    assert torch.allclose(sigma, torch.tensor(want))
+    assert torch.allclose(
+        D.sigma_from_raw(raw, "scalar", 0.2)[0], D.sigma_from_raw(raw, "linear", 0.2)[0]
+    )
+
+
+def test_sigma_parametrization_from_yaml_reaches_the_model() -> None:
+    """space.continuous keys shape the policy std: a -20 log-std sigma is floored at min_sigma."""
+    cfg = yaml.safe_load((RLG / "ppo_pendulum_envpool.yaml").read_text())
+    cont = cfg["params"]["network"]["space"]["continuous"]
+    cont.update(
+        min_sigma=0.3,
+        logstd_bounds=[-5.0, 2.0],
+        sigma_init={"name": "const_initializer", "val": -20.0},
+    )
+    params = parse_params(cfg).params
+    info = {"actions_num": 1, "input_shape": (3,), "num_seqs": 1, "value_size": 1}
+    model = build_model(params, {**info, "normalize_value": False, "normalize_input": False})
+    out = model.act({"obs": torch.zeros(4, 3)})
+    assert torch.allclose(out["sigmas"], torch.full((4, 1), math.exp(-5.0) + 0.3))
+    ev = model.train().evaluate({"obs": torch.zeros(4, 3), "prev_actions": out["actions"]})
+    ref = torch.distributions.Normal(out["mus"], out["sigmas"])
+    assert torch.allclose(ev["prev_neglogp"], -ref.log_prob(out["actions"]).sum(-1), atol=1e-5)
+    assert torch.allclose(ev["entropy"], ref.entropy().sum(-1), atol=1e-5)
+    cont.update(logstd_bounds=[1.0, -1.0], min_sigma=-0.5)
+    with pytest.raises(Exception, match="logstd_bounds") as err:
+        parse_params(cfg)
+    assert "min_sigma" in str(err.value)

@@ -13,11 +13,13 @@ import numpy as np
 import torch
 
 from rl_games.algos.central_value import build_central_value, load_critic_only, trains_actor_value
+from rl_games.algos.ppo.diagnostics import write_diagnostics
 from rl_games.algos.ppo.rollout import play_steps
 from rl_games.algos.ppo.update import prepare_batch, train_epoch_updates
 from rl_games.builders import build_model
 from rl_games.common import distributed as dist_utils
 from rl_games.common import schedulers
+from rl_games.common.moving_stats import MovingMeanStd
 from rl_games.common.threads import intra_op_threads, rollout_threads
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, PPOConfig
@@ -119,6 +121,11 @@ class PPOAgent(TrainerBase):
         self.optimizer = make_adam(self.model.parameters(), cfg.learning_rate, cfg.weight_decay)
         self.last_lr, self.entropy_coef = float(cfg.learning_rate), float(cfg.entropy_coef)
         self.scheduler = self._make_scheduler()
+        self.advantage_mean_std = (
+            MovingMeanStd(cfg.adv_rms_momentum).to(self.device)
+            if cfg.normalize_rms_advantage
+            else None
+        )
         self.use_bf16 = bool(cfg.mixed_precision and self.device.type == "cuda")
         self.next_step_reset = self.env.autoreset_mode == "next_step"
         self.extra_fields = ("mus", "sigmas") if self.is_continuous else ()
@@ -239,7 +246,8 @@ class PPOAgent(TrainerBase):
 
     # ------------------------------------------------------------------ state
     def get_full_state_weights(self) -> dict[str, Any]:
-        cv = self.central_value_net
+        cv, adv = self.central_value_net, self.advantage_mean_std
+        manifest = self.cfg.capability_manifest
         return {
             **(cv.checkpoint_state() if cv is not None else {}),
             "model": self.model.state_dict(),
@@ -251,6 +259,8 @@ class PPOAgent(TrainerBase):
             "lr": self.last_lr,
             "entropy_coef": self.entropy_coef,
             "scheduler": self.scheduler.state_dict(),
+            **({"advantage_mean_std": adv.state_dict()} if adv is not None else {}),
+            **({"capability_manifest": manifest} if manifest is not None else {}),
         }
 
     def set_full_state_weights(self, state: dict[str, Any]) -> None:
@@ -264,6 +274,8 @@ class PPOAgent(TrainerBase):
         self.entropy_coef = float(state.get("entropy_coef", self.entropy_coef))
         if "scheduler" in state:
             self.scheduler.load_state_dict(state["scheduler"])
+        if self.advantage_mean_std is not None and "advantage_mean_std" in state:
+            self.advantage_mean_std.load_state_dict(state["advantage_mean_std"])
         if state.get("env_state") is not None:
             self.env.set_env_state(state["env_state"])
         if self.central_value_net is not None:
@@ -307,12 +319,8 @@ class PPOAgent(TrainerBase):
         )
         return stats
 
-    def train(self) -> float | None:
-        """Train until a stop condition; returns the final mean reward."""
-        if self.limits_reached():
-            return None
-        self.setup_run_dir()
-        self.broadcast_replicas()
+    def reset_envs(self) -> None:
+        """Reset every env and start fresh episodes (the unfinished ones are dropped)."""
         obs = self.env.reset()
         self.obs = self.actor_obs(obs)
         if self.central_value_net is not None:
@@ -322,6 +330,15 @@ class PPOAgent(TrainerBase):
         start = 0.0 if self.next_step_reset else 1.0
         self.dones = torch.full((self.num_envs,), start, device=self.device)
         self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
+        self.episodes.start_new_episodes()
+
+    def train(self) -> float | None:
+        """Train until a stop condition; returns the final mean reward."""
+        if self.limits_reached():
+            return None
+        self.setup_run_dir()
+        self.broadcast_replicas()
+        self.reset_envs()
         self.resume_envs()
         self.hooks.after_clear_stats()
         self.start_time = time.perf_counter()
@@ -330,6 +347,9 @@ class PPOAgent(TrainerBase):
             with TerminateOnSignal(self):
                 while reason is None:
                     self.epoch_num += 1
+                    n = self.cfg.epochs_between_resets
+                    if n > 0 and self.epoch_num > 1 and (self.epoch_num - 1) % n == 0:
+                        self.reset_envs()  # every n epochs: all envs start fresh episodes
                     stats = self.train_epoch()
                     self.sync_stats()
                     self.frame += self.batch_size * self.world_size
@@ -364,11 +384,15 @@ class PPOAgent(TrainerBase):
         for key in ("a_loss", "c_loss", "entropy", "bounds_loss"):
             if key in st:
                 w.add_scalar(f"losses/{key}", st[key], frame)
+        for key in (k for k in st if k.startswith("aux:")):  # the network's get_aux_loss()
+            w.add_scalar(f"losses/{key[4:]}", st[key], frame)
         w.add_scalar("info/last_lr", self.last_lr, frame)
         w.add_scalar("info/lr_mul", 1.0, frame)
         w.add_scalar("info/e_clip", self.cfg.e_clip, frame)
         w.add_scalar("info/kl", st["kl"], frame)
         w.add_scalar("info/epochs", self.epoch_num, frame)
         write_episode_scalars(self, frame, elapsed)
+        if self.cfg.use_diagnostics:
+            write_diagnostics(self, st)
         log_progress(self, frame, (fps_step, fps_inf, fps_total), elapsed)
         self.hooks.after_print_stats(frame, self.epoch_num, elapsed)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from rl_games.algos.ppo import losses as L
+from rl_games.algos.ppo.diagnostics import clip_fraction, explained_variance
 from rl_games.common.gae import compute_gae
 from rl_games.storage.rollout import flatten_env_major
 
@@ -64,7 +65,10 @@ def prepare_batch(agent: PPOAgent) -> dict[str, torch.Tensor]:
             values = rms(values, mask=mask)  # updates with values, then normalizes
             returns = rms(returns, mask=mask)  # updates again with returns (rl_games order)
             rms.eval()
-        if cfg.normalize_advantage:
+        if cfg.normalize_advantage and agent.advantage_mean_std is not None:
+            adv = agent.advantage_mean_std(adv, mask)  # EMA statistics (normalize_rms_advantage)
+            adv = adv if mask is None else adv * mask
+        elif cfg.normalize_advantage:
             adv = L.normalize_advantages(adv, mask)
         batch.update(old_values=values, returns=returns, advantages=adv)
         if mask is not None:
@@ -127,6 +131,13 @@ def minibatch_loss(agent: PPOAgent, mb: dict[str, torch.Tensor]) -> tuple[torch.
     a_loss, c_loss, entropy = mean(a_loss), mean(c_loss), mean(res["entropy"])
     loss = a_loss + 0.5 * cfg.critic_coef * c_loss - agent.entropy_coef * entropy
     out = {"a_loss": a_loss, "c_loss": c_loss, "entropy": entropy}
+    for name, aux in (agent.model.get_aux_loss() or {}).items():  # network losses, unweighted
+        loss = loss + aux
+        out[f"aux:{name}"] = aux
+    if cfg.use_diagnostics:
+        out["clip_frac"] = mean(
+            clip_fraction(mb["neglogpacs"], res["prev_neglogp"].detach(), cfg.e_clip)
+        )
     if agent.is_continuous:
         if cfg.bounds_loss_coef is not None:  # logged whenever set, as rl_games (even at 0)
             b_loss = mean(L.bounds_loss(res["mus"], cfg.bound_loss_type))
@@ -176,7 +187,7 @@ def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict
     n, mb_size = batch["advantages"].shape[0], agent.minibatch_size
     keys: list[str] = []
     sums: torch.Tensor | None = None  # per-key running sums, one vector add per minibatch
-    count, kls = 0, []
+    count, kls, clip_fracs = 0, [], []
     agent.model.train()
     params = list(agent.model.parameters())  # walked once per epoch, not per minibatch
     opt_params = [p for group in agent.optimizer.param_groups for p in group["params"]]
@@ -184,7 +195,7 @@ def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict
     rows = {k: v for k, v in batch.items() if k != "rnn_states"}
     states, seq_len = batch.get("rnn_states"), agent.seq_length if agent.is_rnn else 1
     for _ in range(cfg.mini_epochs):
-        epoch_kl = []
+        epoch_kl, epoch_clip = [], []
         for start in range(0, n, mb_size):
             mb = {k: _rows(v, start, start + mb_size) for k, v in rows.items()}
             if states is not None:  # whole sequences: rows start.. are seqs start // seq_len..
@@ -202,6 +213,8 @@ def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict
                 batch["mus"][start : start + mb_size] = out.pop("new_mus")
                 batch["sigmas"][start : start + mb_size] = out.pop("new_sigmas")
             epoch_kl.append(out["kl"])
+            if "clip_frac" in out:
+                epoch_clip.append(out.pop("clip_frac"))
             if agent.is_continuous and cfg.schedule_type in ("legacy", "per_minibatch"):
                 agent.update_lr(out["kl"])
             keys = keys or list(out)
@@ -210,8 +223,14 @@ def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict
             count += 1
         mean_kl = torch.stack(epoch_kl).mean()
         kls.append(mean_kl)
+        if epoch_clip:
+            clip_fracs.append(torch.stack(epoch_clip).mean())
         if not agent.is_continuous or cfg.schedule_type == "standard":
             agent.update_lr(mean_kl)
     stats = dict(zip(keys, (v / count for v in sums.tolist()), strict=True)) if count else {}
     stats["kl"] = float(torch.stack(kls).mean())
+    if cfg.use_diagnostics:
+        stats["clip_frac_per_mini_epoch"] = torch.stack(clip_fracs).tolist()
+        ev = explained_variance(batch["old_values"], batch["returns"], batch.get("mask"))
+        stats["exp_var"] = float(ev)
     return stats
