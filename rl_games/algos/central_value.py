@@ -249,8 +249,12 @@ class CentralValueTrain(nn.Module):
 
     def train_epoch(self, agent: PPOAgent, batch: dict[str, Any]) -> dict[str, float]:
         """``mini_epochs`` passes of contiguous minibatches; logs ``losses/cval_loss`` and
-        ``info/cval_lr``. Skipped with the sub-config's ``freeze_critic``."""
+        ``info/cval_lr``. With the sub-config's ``freeze_critic`` no update runs, but the
+        critic's epoch/frame counters and LR schedule still follow the run."""
         if self.cv_cfg.freeze_critic:
+            self.epoch_num += 1
+            self.update_lr()
+            self.frame += self.batch_size
             return {}
         data = self.make_batch(batch, agent.storage["dones"], agent.next_step_reset)
         self.model.train()

@@ -306,7 +306,7 @@ class PPOConfig(CommonConfig):
     multi_gpu_sync_stats: bool = f(True, "merge normaliser statistics across ranks every epoch")
     multi_gpu_sync_stats_mode: str = f("pooled", "pooled | broadcast")
     epochs_between_resets: int = f(0, "force env resets every N epochs (0: off)")
-    self_play_config: dict[str, Any] | None = f(None, "self-play (not implemented)")
+    self_play_config: dict[str, Any] | None = f(None, "self-play (not implemented: warned)")
     ignore_dead_batches: bool = f(False, "legacy key, ignored")
 
 
@@ -351,7 +351,7 @@ class Params:
     config: CommonConfig = f(
         CommonConfig, "training settings (PPO or SAC schema by algo.name)", required=True
     )
-    pbt: dict[str, Any] | None = f(None, "population based training (not implemented)")
+    pbt: dict[str, Any] | None = f(None, "population based training (not implemented: warned)")
     env: dict[str, Any] | None = f(
         None, "read by env wrappers, not the runner (Isaac Lab: clip_observations, clip_actions)"
     )

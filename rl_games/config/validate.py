@@ -22,6 +22,8 @@ def validate(params: schema.Params, p: Parser, num_agents: int | None = 1) -> No
         _ppo(params, cfg, p, num_agents)
     if isinstance(cfg, schema.SACConfig):
         _sac(cfg, p)
+    if params.pbt:
+        p.warn("params.pbt", "population based training is not implemented: one run is trained")
 
 
 def _positive(p: Parser, path: str, value: Any, name: str) -> None:
@@ -222,6 +224,11 @@ def _ppo_choices(cfg: schema.PPOConfig, p: Parser, path: str) -> None:
         p.warn(
             f"{path}.normalize_rms_advantage",
             "has no effect without normalize_advantage: True (it replaces the batch statistics)",
+        )
+    if cfg.self_play_config:
+        p.warn(
+            f"{path}.self_play_config",
+            "self-play is not implemented: the policy trains against the env as registered",
         )
     if cfg.epochs_between_resets < 0:
         p.problem(f"{path}.epochs_between_resets", "must be >= 0 (0: never force a reset)")

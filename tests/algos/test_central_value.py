@@ -195,3 +195,21 @@ def test_envpool_states_view_trains(tmp_path: Path) -> None:
     agent.train()
     states = agent.central_value_net.storage["states"]
     assert states.shape == (32, 8, 4) and states[..., 1].abs().sum() > 0  # cart velocity kept
+
+
+def test_frozen_critic_keeps_its_weights_but_follows_the_run_schedule(tmp_path: Path) -> None:
+    agent = _agent(
+        tmp_path,
+        "config.central_value_config.freeze_critic=True",
+        "config.central_value_config.lr_schedule=linear",
+        "config.max_epochs=4",
+        "config.print_stats=False",
+    )
+    cv = agent.central_value_net
+    before = {k: v.clone() for k, v in cv.model.a2c_network.state_dict().items()}
+    lr0 = cv.last_lr
+    agent.train()
+    for key, value in cv.model.a2c_network.state_dict().items():
+        torch.testing.assert_close(value, before[key], msg=key)  # never updated
+    assert cv.epoch_num == 4 and cv.frame == 4 * cv.batch_size  # counters follow the run
+    assert lr0 == 2e-3 and cv.last_lr == pytest.approx(1e-6)  # linear: min_lr at max_epochs

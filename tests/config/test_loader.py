@@ -404,3 +404,26 @@ def test_cross_field_checks_wait_for_values_that_failed_to_parse() -> None:
     assert problems(with_config(horizon_length="long", minibatch_size=40)) == [
         "params.config.horizon_length: expected int, got str 'long'"
     ]
+
+
+def test_unimplemented_features_and_rms_advantage_settings_are_reported() -> None:
+    doc = with_config(
+        self_play_config={"update_score": 0.1},
+        normalize_rms_advantage=True,
+        normalize_advantage=False,
+    )
+    doc["params"]["pbt"] = {"enabled": True}
+    warnings = parse_params(doc).warnings
+    assert any(
+        w.startswith("params.pbt: population based training is not implemented") for w in warnings
+    )
+    assert any(
+        w.startswith("params.config.self_play_config: self-play is not implemented")
+        for w in warnings
+    )
+    assert any(
+        w.startswith("params.config.normalize_rms_advantage: has no effect") for w in warnings
+    )
+    found = problems(with_config(adv_rms_momentum=1.5, epochs_between_resets=-1))
+    assert "params.config.adv_rms_momentum: expected a value in [0, 1), got 1.5" in found
+    assert "params.config.epochs_between_resets: must be >= 0 (0: never force a reset)" in found
