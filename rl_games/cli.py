@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH=VALUE",
         help="override a key relative to params, e.g. --set config.learning_rate=1e-3",
     )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="run training under torch.profiler: log the top-10 ops by self CPU time and write "
+        "a Chrome trace, profile_trace.json, into the run directory (use a few epochs)",
+    )
     ap.add_argument("-tf", "--tf", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return ap
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "play": args.play,
         "checkpoint": args.checkpoint,
         "sigma": args.sigma,
+        "profile": args.profile,
     }
     wandb_run = _start_wandb(args, runner) if args.track and not args.play else None
     try:

@@ -16,6 +16,7 @@ import torch
 from rl_games.builders import ALGORITHMS, MODELS, NETWORKS, PLAYERS
 from rl_games.common import distributed as dist_utils
 from rl_games.common.compile import apply_torch_compile
+from rl_games.common.profiling import profile_training
 from rl_games.config import LoadedConfig, apply_overrides, parse_params
 from rl_games.config.build import to_dict
 from rl_games.config.errors import ConfigError, Problem
@@ -181,7 +182,12 @@ class Runner:
         return kinds[params.config.algo_observer]()
 
     def run(self, args: dict[str, Any]) -> Any:
+        """``args``: rl_games' keys ``train``, ``play``, ``checkpoint``, ``sigma``, ``profile``
+        (torch.profiler around training, see :mod:`rl_games.common.profiling`), plus
+        ``load_critic_only`` and ``stop_fn``."""
         if args.get("play") and not args.get("train"):
+            if args.get("profile"):
+                log.warning("--profile applies to training only; ignored with --play")
             return self.run_play(args)
         return self.run_train(args)
 
@@ -211,7 +217,10 @@ class Runner:
         if not agent.limits_reached():  # a finished run writes no new run directory
             agent.setup_run_dir()  # the writer exists when observers see the agent (rl_games)
             observer.after_init(agent)
-            result = agent.train()
+            rank = ctx.rank if ctx is not None and ctx.initialized else 0
+            run_dir = getattr(agent, "run_dir", None)  # None: the trace goes to the current dir
+            with profile_training(bool(args.get("profile")), run_dir, rank=rank):
+                result = agent.train()
         if ctx is not None and ctx.initialized:
             dist_utils.teardown()
         return result

@@ -132,6 +132,7 @@ def test_help_lists_the_flags() -> None:
         "--wandb-project-name",
         "--wandb-entity",
         "--set",
+        "--profile",
     ):
         assert flag in proc.stdout, flag
 

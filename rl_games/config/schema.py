@@ -167,7 +167,9 @@ class PlayerConfig:
     use_vecenv: bool = f(True, "play on the vectorized env (always possible here)")
     num_actors: int | None = f(None, "envs to play on (default: config.num_actors)")
     env_config: dict[str, Any] | None = f(None, "replaces config.env_config when playing")
-    balance_env_rewards: bool = f(False, "average per env first")
+    balance_env_rewards: bool = f(
+        False, "av reward / steps: average each env's games first, then across envs"
+    )
     evaluation: bool = f(False, "watch a directory for new checkpoints")
     dir_to_monitor: str | None = f(None, "directory watched in evaluation mode")
     update_checkpoint_freq: int = f(100, "steps between checkpoint reloads in evaluation mode")

@@ -5,17 +5,19 @@ the average is over every game finished by the step at which that count is reach
 rl-games), multiplied by ``n_game_life``. ``deterministic`` picks the mean / argmax action.
 ``use_vecenv: False`` plays one env (one game at a time); otherwise ``player.num_actors`` envs
 (default ``min(config.num_actors, games)``). ``player.env_config`` replaces
-``config.env_config``. ``render`` opens gymnasium envs with ``render_mode='human'`` (unless
-the env config names another) and calls the vecenv's ``render()`` if it has one, sleeping
-``render_sleep`` s per step. ``print_stats`` prints a line per game. ``evaluation`` watches
-``dir_to_monitor`` for new checkpoints (:mod:`rl_games.training.evaluation`).
+``config.env_config``. ``balance_env_rewards`` averages each env's games first, then the envs
+(:func:`average_games`), so that envs finishing many short games do not dominate the average.
+``render`` opens gymnasium envs with ``render_mode='human'`` (unless the env config names
+another) and calls the vecenv's ``render()`` if it has one, sleeping ``render_sleep`` s per step.
+``print_stats`` prints a line per game. ``evaluation`` watches ``dir_to_monitor`` for new
+checkpoints (:mod:`rl_games.training.evaluation`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +167,7 @@ class PPOPlayer:
         next_step = self.env.autoreset_mode == "next_step"
         rewards: list[float] = []
         lengths: list[float] = []
+        env_ids: list[int] = []  # the env each game was played on (for balance_env_rewards)
         steps, stopped = 0, False
         while len(rewards) < n_games and steps < MAX_PLAY_STEPS:
             res = self.model.act(self._policy_input(obs, rnn_states))
@@ -175,7 +178,7 @@ class PPOPlayer:
             cur_r += r[:, 0] * valid
             cur_len += valid
             if dones.any():
-                self._record_games(dones, cur_r, cur_len, rewards, lengths)
+                self._record_games(dones, cur_r, cur_len, rewards, lengths, env_ids)
                 cur_r[dones] = 0.0
                 cur_len[dones] = 0.0
                 if rnn_states is not None:
@@ -188,7 +191,7 @@ class PPOPlayer:
             if stop_check is not None and steps % freq == 0 and stop_check(steps):
                 stopped = True
                 break
-        return self._summary(rewards, lengths, stopped)
+        return self._summary(rewards, lengths, env_ids, stopped)
 
     def _record_games(
         self,
@@ -197,17 +200,22 @@ class PPOPlayer:
         cur_len: torch.Tensor,
         rewards: list[float],
         lengths: list[float],
+        env_ids: list[int],
     ) -> None:
-        for i in torch.nonzero(dones).flatten().tolist()[:: self.env.num_agents]:
+        agents = self.env.num_agents
+        for i in torch.nonzero(dones).flatten().tolist()[::agents]:
             rewards.append(float(cur_r[i]))
             lengths.append(float(cur_len[i]))
+            env_ids.append(i // agents)
             if self.pcfg.print_stats:
                 log.info("reward: %.2f steps: %.1f", rewards[-1], lengths[-1])
 
-    def _summary(self, rewards: list[float], lengths: list[float], stopped: bool) -> dict:
-        lives = self.pcfg.n_game_life
-        av_r = float(np.mean(rewards)) * lives if rewards else float("nan")
-        av_s = float(np.mean(lengths)) * lives if lengths else float("nan")
+    def _summary(
+        self, rewards: list[float], lengths: list[float], env_ids: list[int], stopped: bool
+    ) -> dict:
+        lives, balance = self.pcfg.n_game_life, self.pcfg.balance_env_rewards
+        av_r = average_games(rewards, env_ids, balance) * lives
+        av_s = average_games(lengths, env_ids, balance) * lives
         if not stopped:
             log.info("av reward: %s av steps: %s", _num(av_r), _num(av_s))
         return {"av_reward": av_r, "av_steps": av_s, "games": len(rewards), "stopped": stopped}
@@ -262,6 +270,34 @@ class PPOPlayer:
             self.states = list(res["rnn_states"])
         actions = self._env_actions(res["actions"])
         return actions if self.has_batch_dimension else actions.squeeze(0)
+
+
+def average_games(values: Sequence[float], env_ids: Sequence[int], balance: bool = False) -> float:
+    """The average of finished games' ``values`` (rewards or lengths); NaN without games.
+
+    ``balance=False``: the plain mean over all ``N`` games, ``sum_g v_g / N``.
+
+    ``balance=True`` (``player.balance_env_rewards``): each env's mean first, then the mean over
+    the ``E`` envs that finished at least one game::
+
+        mean_e = (1 / n_e) * sum_{g : env(g) = e} v_g        (n_e = games finished by env e)
+        average = (1 / E) * sum_e mean_e
+
+    so an env that finishes many short games weighs as much as one that finishes a few long ones.
+    ``env_ids[g]`` is the env game ``g`` was played on.
+    """
+    if len(values) != len(env_ids):
+        raise ValueError(f"{len(values)} values but {len(env_ids)} env ids")
+    if not len(values):
+        return float("nan")
+    if not balance:
+        return float(np.mean(values))
+    sums: dict[int, float] = {}
+    counts: dict[int, int] = {}
+    for value, env in zip(values, env_ids, strict=True):
+        sums[env] = sums.get(env, 0.0) + float(value)
+        counts[env] = counts.get(env, 0) + 1
+    return float(np.mean([sums[e] / counts[e] for e in sums]))
 
 
 def _unsqueeze(obs: Any) -> Any:
