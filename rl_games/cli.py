@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from typing import Any
@@ -146,7 +147,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if wandb_run is not None:
             wandb_run.finish()
+        _release_env(runner)
     return 0
+
+
+def _release_env(runner: Any) -> None:
+    """Close the trained agent's env and drop it now, so that native env pools (envpool's
+    worker threads) shut down before the interpreter does, not during its finalization."""
+    agent = getattr(runner, "agent", None)
+    env = getattr(agent, "env", None)
+    if env is None:
+        return
+    try:
+        env.close()
+    except Exception as exc:  # a failing close must not turn a finished run into an error
+        log.warning("closing the env failed: %s", exc)
+    agent.env = None
+    gc.collect()
 
 
 def _export(args: argparse.Namespace, runner: Any) -> int:
