@@ -247,10 +247,10 @@ class PPOPlayer:
         space = self.env.observation_space
         if isinstance(space, gym.spaces.Dict) and "obs" in space.spaces:
             space = space["obs"]
-        shape = getattr(space, "shape", None)
-        self.has_batch_dimension = shape is None or torch.as_tensor(x).dim() > len(shape)
+        shape, x = getattr(space, "shape", None), torch.as_tensor(x)
+        self.has_batch_dimension = shape is None or x.dim() > len(shape)
         if self.has_batch_dimension:
-            batch_size = int(torch.as_tensor(x).shape[0])
+            batch_size = int(x.shape[0])
         self.batch_size = batch_size
         return batch_size
 
