@@ -25,20 +25,31 @@ def _lazy(path: str) -> Callable[..., Any]:
         return getattr(importlib.import_module(module), attr)(*args, **kwargs)
 
     factory.__qualname__ = f"lazy({path})"
+    factory.lazy_target = path  # type: ignore[attr-defined]
     return factory
+
+
+def resolve_entry(entry: Any) -> Any:
+    """The class behind a registry entry: a lazy built-in factory is imported, anything else is
+    returned as registered (a user class or factory function)."""
+    path = getattr(entry, "lazy_target", None)
+    if path is None:
+        return entry
+    module, attr = path.split(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 ALGORITHMS.register("a2c_continuous", _lazy("rl_games.algos.ppo.agent:PPOAgent"))
 ALGORITHMS.register("a2c_discrete", _lazy("rl_games.algos.ppo.agent:PPOAgent"))
 ALGORITHMS.register("sac", _lazy("rl_games.algos.sac.agent:SACAgent"))
-PLAYERS.register("a2c_continuous", _lazy("rl_games.training.player:PPOPlayer"))
-PLAYERS.register("a2c_discrete", _lazy("rl_games.training.player:PPOPlayer"))
+PLAYERS.register("a2c_continuous", _lazy("rl_games.training.player:PpoPlayerContinuous"))
+PLAYERS.register("a2c_discrete", _lazy("rl_games.training.player:PpoPlayerDiscrete"))
 PLAYERS.register("sac", _lazy("rl_games.training.sac_player:SACPlayer"))
 
 MODELS.register("continuous_a2c_logstd", _lazy("rl_games.networks.models:ModelA2CContinuousLogStd"))
 MODELS.register("continuous_a2c", _lazy("rl_games.networks.models:ModelA2CContinuous"))
 MODELS.register("discrete_a2c", _lazy("rl_games.networks.models:ModelA2C"))
-MODELS.register("multi_discrete_a2c", _lazy("rl_games.networks.models:ModelMultiDiscreteA2C"))
+MODELS.register("multi_discrete_a2c", _lazy("rl_games.networks.models:ModelA2CMultiDiscrete"))
 MODELS.register("central_value", _lazy("rl_games.networks.models:ModelCentralValue"))
 MODELS.register("soft_actor_critic", _lazy("rl_games.networks.sac:ModelSACContinuous"))
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from rl_games.training.console import ConsoleFormatter
+
 log = logging.getLogger("rl_games")
 
 
@@ -80,20 +82,10 @@ def _strtobool(text: str) -> bool:
 
 def setup_logging(quiet: bool = False) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(_Formatter())
+    handler.setFormatter(ConsoleFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if quiet else logging.INFO)
-
-
-class _Formatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        msg = record.getMessage()
-        if record.levelno >= logging.ERROR:
-            return f"error: {msg}"
-        if record.levelno >= logging.WARNING:
-            return f"warning: {msg}"
-        return msg
 
 
 def cli_overrides(args: argparse.Namespace) -> list[str]:
@@ -117,11 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         runner = Runner()
         runner.load(doc, cli_overrides(args), source=args.file)
     except ConfigError as exc:
-        log.error("%s", exc)
+        _report(exc)
         return 2
     if args.check:
         return _check(runner)
     if args.export:
+        runner.warn_training_only("export")
         return _export(args, runner)
     run_args: dict[str, Any] = {
         "train": args.train or not args.play,
@@ -134,21 +127,51 @@ def main(argv: list[str] | None = None) -> int:
     try:
         runner.run(run_args)
     except (ConfigError, RegistryError, NotImplementedError) as exc:
-        log.error("%s", exc)
+        _report(exc)
         return 2
+    except KeyboardInterrupt:  # play's Ctrl-C, or a third signal that aborted the final save
+        what = "play" if args.play else "training (earlier checkpoints are intact)"
+        log.error("interrupted: %s stopped", what)
+        return 130
     except Exception as exc:  # known user-facing failures get one clean line
         from rl_games.envs.registry import EnvCreationError
-        from rl_games.training.checkpoint import CheckpointError
+        from rl_games.training.checkpoint import CheckpointError, WriteError
 
-        if isinstance(exc, (EnvCreationError, CheckpointError)):
-            log.error("%s", exc)
+        if isinstance(exc, (EnvCreationError, CheckpointError, WriteError)):
+            _report(exc)
             return 1
+        from rl_games.training.divergence import TrainingDivergedError
+
+        if isinstance(exc, TrainingDivergedError):  # nan/inf: exit 3 (docs/checkpoints.md)
+            log.error("%s", exc)
+            return exc.exit_code
         raise
     finally:
         if wandb_run is not None:
             wandb_run.finish()
         _release_env(runner)
     return 0
+
+
+# Under torchrun, how long a rank other than 0 waits before exiting with a config error: rank 0
+# (which prints the message) then fails first, so torchrun reports it as the root cause and does
+# not stop it with SIGTERM before it has printed.
+QUIET_RANK_DELAY_S = 3.0
+
+
+def _report(exc: BaseException) -> None:
+    """Log a user-facing error once: under torchrun every rank fails the same way (config
+    errors come before the process group exists), so only rank 0 prints it; the other ranks
+    exit with the same code, quietly."""
+    import time
+
+    from rl_games.common.distributed import env_ranks
+
+    ranks = env_ranks()
+    if ranks.rank == 0:
+        log.error("%s", exc)
+    elif ranks.world_size > 1:
+        time.sleep(QUIET_RANK_DELAY_S)
 
 
 def _release_env(runner: Any) -> None:
@@ -168,14 +191,14 @@ def _release_env(runner: Any) -> None:
 
 def _export(args: argparse.Namespace, runner: Any) -> int:
     from rl_games.export import ExportError, export_onnx
-    from rl_games.training.checkpoint import CheckpointError
+    from rl_games.training.checkpoint import CheckpointError, WriteError
 
     if not args.checkpoint or not args.output:
         log.error("--export %s needs --checkpoint ckpt.pth and --output FILE", args.export)
         return 2
     try:
-        export_onnx(runner.params, args.checkpoint, args.output)
-    except CheckpointError as exc:
+        export_onnx(runner.params, args.checkpoint, args.output, check_env=True)
+    except (CheckpointError, WriteError) as exc:
         log.error("%s", exc)
         return 1
     except (ExportError, NotImplementedError) as exc:
@@ -185,8 +208,14 @@ def _export(args: argparse.Namespace, runner: Any) -> int:
 
 
 def _check(runner: Any) -> int:
-    from rl_games.config import to_dict
+    """Validate for training: the training-only problems are errors here (exit 2)."""
+    from rl_games.config import ConfigError, to_dict
 
+    try:
+        runner.check_training()
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
     for warning in runner.check_warnings():
         log.warning("%s", warning)
     print(yaml.safe_dump({"params": to_dict(runner.params)}, sort_keys=False), end="")

@@ -20,7 +20,9 @@ from rl_games.common.profiling import profile_training
 from rl_games.config import LoadedConfig, apply_overrides, parse_params
 from rl_games.config.build import to_dict
 from rl_games.config.errors import ConfigError, Problem
+from rl_games.config.loader import plain_containers
 from rl_games.config.schema import Params
+from rl_games.training.console import ensure_console
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +89,20 @@ class Runner:
     ) -> Params:
         """Parse ``yaml_conf``. ``env``: an env object to train/play on instead of building one
         from ``config.env_name`` (see ``rl_games.envs.wrap.wrap_env``); rl_games'
-        ``config['vec_env']`` / ``config['env_info']`` entries are read the same way."""
+        ``config['vec_env']`` / ``config['env_info']`` entries are read the same way.
+
+        Whether training or play follows is not known yet (Isaac Lab's scripts load first), so
+        problems only training has are kept (:meth:`check_training`), not raised here."""
+        ensure_console()  # a host that configured no logging still sees our lines (rl_games prints)
+        yaml_conf = plain_containers(yaml_conf)  # OmegaConf DictConfig/ListConfig -> dict/list
         doc = apply_overrides(yaml_conf, list(overrides)) if overrides else yaml_conf
         doc, self.user_env = _split_user_env(doc, env)
         self._import_modules(doc, source)
-        env_name = ((doc.get("params") or {}).get("config") or {}).get("env_name")
-        self.loaded = parse_params(doc, source, num_agents=known_num_agents(env_name))
+        env_name = _block(doc, "params", "config").get("env_name")
+        env_name = env_name if isinstance(env_name, str) else None  # else: a parse problem
+        self.loaded = parse_params(
+            doc, source, num_agents=known_num_agents(env_name), defer_training=True
+        )
         self.params = self.loaded.params
         self._register_vecenv_type(self.params)
         return self.params
@@ -102,8 +112,10 @@ class Runner:
 
     @staticmethod
     def _import_modules(doc: dict, source: str = "config") -> None:
-        mods = ((doc.get("params") or {}).get("config") or {}).get("import_modules") or []
+        mods = _block(doc, "params", "config").get("import_modules") or []
         for name in mods if isinstance(mods, list) else []:
+            if not isinstance(name, str):
+                continue  # the parser reports the type
             try:
                 importlib.import_module(name)
             except ImportError as exc:
@@ -121,6 +133,18 @@ class Runner:
                 cfg.env_name,
                 {"vecenv_type": cfg.vecenv_type, "env_creator": None, "default_env_config": {}},
             )
+
+    def check_training(self) -> None:
+        """Raise the loaded config's training-only problems (batch / minibatch geometry, ...)
+        as a ConfigError: training and ``--check`` need them fixed."""
+        error = self.loaded.training_error() if self.loaded is not None else None
+        if error is not None:
+            raise error
+
+    def warn_training_only(self, what: str) -> None:
+        """Log the training-only problems as warnings: ``what`` (play, export) does not use them."""
+        for problem in self.loaded.training_problems if self.loaded is not None else []:
+            log.warning("%s (training only; ignored for %s)", problem, what)
 
     def check_warnings(self) -> list[str]:
         """Registry and env-package problems, reported as warnings by ``--check``."""
@@ -145,6 +169,7 @@ class Runner:
     def _prepare(self, args: dict, distributed: bool = False) -> Params:
         if self.params is None:
             raise RuntimeError("Runner.load(config) must be called before run()")
+        ensure_console()
         params = self.params
         local_world = 1
         if distributed and getattr(params.config, "multi_gpu", False):
@@ -191,16 +216,58 @@ class Runner:
             return self.run_play(args)
         return self.run_train(args)
 
+    def check_env_config(self) -> None:
+        """Raise a ConfigError when the env config names no env that exists (an unknown envpool
+        task), found without building it: before any process group, env or file."""
+        from rl_games.envs.registry import env_config_error
+
+        cfg = self.params.config if self.params is not None else None
+        if cfg is None or self.user_env is not None:
+            return
+        error = env_config_error(cfg.env_name, cfg.env_config)
+        if error is not None:
+            key, message = error
+            path = f"params.config.env_config.{key}"
+            raise ConfigError([Problem(path, message)], self.loaded.source)
+
+    def _checked_env(self, params: Params, algo_cls: Any, kw: dict[str, Any]) -> Any:
+        """The env for ``algo_cls`` (``kw['env']`` or built here when the class takes ``env``),
+        its action space checked against the config; None: the class builds its own env."""
+        from rl_games.config.env_spaces import space_problems
+
+        env = kw.get("env")
+        if env is None and _takes_env(algo_cls):
+            from rl_games.training.base import build_env, resolve_device
+
+            cfg = params.config
+            env = build_env(cfg, params.seed, resolve_device(cfg.device))
+        if env is None:
+            return None
+        label = params.config.env_name
+        inner = params.config.env_config.get("env_name")
+        label = f"'{label}' ({inner})" if isinstance(inner, str) else f"'{label}'"
+        problems = space_problems(params, env.env_info["action_space"], label)
+        if problems:
+            env.close()
+            raise ConfigError(problems, self.loaded.source if self.loaded else "config")
+        return env
+
     def run_train(self, args: dict[str, Any]) -> Any:
+        self.check_training()
+        self.check_env_config()
         stop_fn = _startup_stop_fn(args, self.params)  # a bad stop_fn fails before any env is built
         params = self._prepare(args, distributed=True)
         ctx = self.dist
         kw = ctx.trainer_kwargs() if ctx is not None and ctx.initialized else {}
         kw.update(self._user_env_kwargs(params))
+        algo_cls = self.algo_factory.get(params.algo.name)
+        env = self._checked_env(params, algo_cls, kw)  # before anything is written
+        if env is not None:
+            kw["env"] = env
         observer = self._observer(params)
         cfg = params.config
         observer.before_init("run", to_dict(cfg), cfg.full_experiment_name or cfg.name)
-        agent = self.algo_factory.get(params.algo.name)(base_name="run", params=params, **kw)
+        agent = algo_cls(base_name="run", params=params, **kw)
         self.agent = agent
         agent.stop_fn = stop_fn
         agent.observer = observer
@@ -228,6 +295,7 @@ class Runner:
     def create_player(self) -> Any:
         """The player for the loaded config (rl_games' ``Runner.create_player``, which Isaac Lab's
         play script calls before ``restore``, ``reset`` and a ``get_action`` loop)."""
+        self.warn_training_only("play")
         params = self._prepare({})
         return self.player_factory.create(
             params.algo.name, params=params, **self._user_env_kwargs(params, play=True)
@@ -244,6 +312,27 @@ class Runner:
         return player.run()
 
 
+def _takes_env(algo_cls: Any) -> bool:
+    """Whether an algorithm class takes an ``env`` keyword (ours do; a user class may not).
+    ``rl_games.builders``' lazy factories are looked through."""
+    import inspect
+
+    from rl_games.builders import resolve_entry
+
+    try:
+        params = inspect.signature(resolve_entry(algo_cls)).parameters
+    except (TypeError, ValueError):
+        return False
+    return "env" in params
+
+
+def _block(doc: Any, *keys: str) -> dict:
+    """``doc[k1][k2]...`` when every level is a mapping, else ``{}`` (the parser reports it)."""
+    for key in keys:
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) else {}
+
+
 def _split_user_env(doc: dict, env: Any) -> tuple[dict, tuple[Any, dict | None] | None]:
     """Take rl_games' ``config.vec_env`` / ``config.env_info`` out of the (typed) config.
 
@@ -251,7 +340,7 @@ def _split_user_env(doc: dict, env: Any) -> tuple[dict, tuple[Any, dict | None] 
     ``vec_env``), or ``None`` when there is no env object. A missing ``env_name`` becomes
     ``'user_env'`` (the name is only used in messages then).
     """
-    config = dict((doc.get("params") or {}).get("config") or {})
+    config = dict(_block(doc, "params", "config"))
     vec_env, env_info = config.pop("vec_env", None), config.pop("env_info", None)
     env = env if env is not None else vec_env
     if env is None:

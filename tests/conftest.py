@@ -42,3 +42,25 @@ def one_thread():
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(autouse=True)
+def restore_registries():
+    """Registrations a test makes (env names, vecenv types, networks, ...) end with the test, as
+    they end with the process for a user: later tests see the built-in registries only."""
+    from rl_games import builders
+    from rl_games.envs import registry as env_registry
+
+    regs = [
+        env_registry.ENV_CONFIGURATIONS,
+        env_registry.VECENV_TYPES,
+        builders.ALGORITHMS,
+        builders.PLAYERS,
+        builders.MODELS,
+        builders.NETWORKS,
+    ]
+    saved = [dict(r._entries) for r in regs]
+    yield
+    for reg, entries in zip(regs, saved, strict=True):
+        reg._entries.clear()
+        reg._entries.update(entries)

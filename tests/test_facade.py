@@ -35,6 +35,35 @@ FACADE_NAMES = {
         "ModelBuilder",
     ],
     "rl_games.algos_torch.network_builder": ["NetworkBuilder", "A2CBuilder"],
+    "rl_games.algos_torch.models": [
+        "BaseModel",
+        "ModelA2C",
+        "ModelA2CContinuous",
+        "ModelA2CContinuousLogStd",
+        "ModelA2CMultiDiscrete",
+        "ModelCentralValue",
+        "ModelSACContinuous",
+    ],
+    "rl_games.algos_torch.players": [
+        "BasePlayer",
+        "PpoPlayerContinuous",
+        "PpoPlayerDiscrete",
+        "SACPlayer",
+    ],
+    "rl_games.common.player": ["BasePlayer"],
+    "rl_games.algos_torch.torch_ext": [
+        "load_checkpoint",
+        "save_checkpoint",
+        "safe_filesystem_op",
+        "safe_save",
+        "safe_load",
+        "mean_list",
+        "shape_whc_to_cwh",
+        "policy_kl",
+        "apply_masks",
+        "explained_variance",
+        "AverageMeter",
+    ],
 }
 
 

@@ -7,23 +7,30 @@ is instantiated without arguments, a model class with the loaded network builder
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rl_games.builders import MODELS, NETWORKS
 
 
-def register_network(name: str, target_class: type) -> None:
-    """Make ``network: {name: <name>}`` build ``target_class()`` (then ``.load(params)``)."""
+def register_network(name: str, target_class: Callable[[], Any]) -> None:
+    """Make ``network: {name: <name>}`` build ``target_class()`` (then ``.load(params)``).
+
+    ``target_class``: a builder class, or a factory (``lambda **kwargs: MyBuilder()``). With a
+    class, its ``extra_keys`` (if set) make the config loader check the block's keys.
+    """
 
     def factory(**kwargs: Any) -> Any:
         return target_class()
 
+    if isinstance(target_class, type):
+        factory.builder_class = target_class  # type: ignore[attr-defined]
     NETWORKS.register(name, factory)
 
 
-def register_model(name: str, target_class: type) -> None:
-    """Make ``model: {name: <name>}`` build ``target_class(network_builder)``."""
+def register_model(name: str, target_class: Callable[[Any], Any]) -> None:
+    """Make ``model: {name: <name>}`` build ``target_class(network_builder)``: a model class or
+    a factory (``lambda network, **kwargs: MyModel(network)``)."""
 
     def factory(network: Any, **kwargs: Any) -> Any:
         return target_class(network)
@@ -33,6 +40,8 @@ def register_model(name: str, target_class: type) -> None:
 
 class NetworkBuilder:
     """``load(network_params)`` -> the registered network builder, loaded with the params."""
+
+    network_factory = NETWORKS  # rl_games' ObjectFactory API: register_builder / create
 
     def load(self, params: Mapping[str, Any]) -> Any:
         builder = NETWORKS.get(params["name"])()
@@ -45,6 +54,8 @@ class ModelBuilder:
 
     ``params`` is rl_games' ``params`` block (``model.name`` and the ``network`` block are read).
     """
+
+    model_factory = MODELS  # rl_games' ObjectFactory API: register_builder / create
 
     def __init__(self) -> None:
         self.network_builder = NetworkBuilder()

@@ -205,15 +205,14 @@ def _fields(section: Section) -> list[dataclasses.Field]:
 
 
 def _legacy_lines(cls: type) -> list[str]:
-    """Ignored and renamed keys of a block (accepted with one warning each)."""
+    """Ignored, hinted and renamed keys of a block (accepted with one warning each)."""
     name = cls.__name__
     lines = []
-    ignored = sorted(schema.IGNORED_KEYS.get(name, ()))
-    if ignored:
-        keys = ", ".join(f"`{k}`" for k in ignored)
-        lines.append(
-            f"- Accepted for rl_games compatibility and ignored (one warning each): {keys}."
-        )
+    for key, why in sorted(schema.IGNORED_KEYS.get(name, {}).items()):
+        lines.append(f"- `{key}`: accepted and ignored with a warning: {_escape(why)}.")
+    hinted = schema.IGNORED_WITH_HINT.get(name, {})
+    for key, hint in sorted(hinted.items()):
+        lines.append(f"- `{key}`: {_escape(hint)}.")
     renamed = schema.RENAMED_KEYS.get(name, {})
     if renamed:
         pairs = ", ".join(f"`{old}` -> `{new}`" for old, new in sorted(renamed.items()))

@@ -9,12 +9,13 @@ import logging
 import re
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Union
 
 import yaml
 
-from rl_games.config import schema
+from rl_games.config import schema, yaml_safe
 from rl_games.config.errors import ConfigError, Problem
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,32 @@ log = logging.getLogger(__name__)
 NONE_STRINGS = {"None", "none", "null", "Null", "NULL", "~", ""}
 STRICT_NETWORKS = {"actor_critic", "resnet_actor_critic", "soft_actor_critic"}
 _DISABLED_COPY = re.compile(r"^(?P<base>[A-Za-z_]+?)_?\d+$")
+_TEXT = (str, bytes, bytearray)
+
+
+def is_sequence(value: Any) -> bool:
+    """A list-like config value: any ``Sequence`` but text (OmegaConf ``ListConfig``, tuples)."""
+    return isinstance(value, Sequence) and not isinstance(value, _TEXT)
+
+
+def plain_containers(value: Any) -> Any:
+    """``value`` with every ``Mapping`` made a ``dict`` and every list-like ``Sequence`` a
+    ``list``, recursively. Tuples and any other object are returned as they are (env objects,
+    callables, tensors; gymnasium ``Dict`` / ``Tuple`` spaces, which are a Mapping / Sequence).
+    Client code hands over OmegaConf ``DictConfig`` / ``ListConfig`` (IsaacGymEnvs'
+    ``omegaconf_to_dict`` leaves nested lists as ``ListConfig``)."""
+    if isinstance(value, tuple) or _is_space(value):
+        return value
+    if isinstance(value, Mapping):
+        return {k: plain_containers(v) for k, v in value.items()}
+    if is_sequence(value):
+        return [plain_containers(v) for v in value]
+    return value
+
+
+def _is_space(value: Any) -> bool:
+    """A gym / gymnasium space (duck-typed: ``sample`` and ``contains``), kept as an object."""
+    return callable(getattr(value, "sample", None)) and callable(getattr(value, "contains", None))
 
 
 class Parser:
@@ -43,9 +70,10 @@ class Parser:
     def parse(self, cls: type, data: Any, path: str, *, strict: bool = True) -> Any:
         if data is None:
             data = {}
-        if not isinstance(data, dict):
+        if not isinstance(data, Mapping):
             self._bad(path, "a mapping", data)
             return cls()
+        data = plain_containers(data)
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "raw"}
         data = self._legacy_keys(cls, dict(data), path, fields)
@@ -75,9 +103,9 @@ class Parser:
             if old in data:
                 self.warn(f"{path}.{old}", hint)
                 data.pop(old)
-        for old in schema.IGNORED_KEYS.get(cls.__name__, set()):
+        for old, reason in schema.IGNORED_KEYS.get(cls.__name__, {}).items():
             if old in data:
-                self.warn(f"{path}.{old}", "accepted for rl_games compatibility and ignored")
+                self.warn(f"{path}.{old}", f"{reason}; ignored")
                 data.pop(old)
         for key in list(data):
             match = _DISABLED_COPY.match(str(key))
@@ -108,9 +136,9 @@ class Parser:
         if origin is dict or tp is dict:
             if value is None:
                 return {}
-            if not isinstance(value, dict):
+            if not isinstance(value, Mapping):
                 return self._bad(path, "a mapping", value)
-            return copy.deepcopy(value)
+            return copy.deepcopy(plain_containers(value))
         if tp is Any:
             return value
         return self._scalar(tp, value, path)
@@ -135,11 +163,9 @@ class Parser:
         return self._bad(path, names, value)
 
     def _list(self, item_tp: Any, value: Any, path: str) -> Any:
-        if isinstance(value, tuple):
-            value = list(value)
-        if not isinstance(value, list):
+        if not is_sequence(value):
             return self._bad(path, f"a list of {_type_name(item_tp)}", value)
-        return [self.coerce(item_tp, v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [self.coerce(item_tp, v, f"{path}[{i}]") for i, v in enumerate(list(value))]
 
     def _scalar(self, tp: Any, value: Any, path: str) -> Any:
         if tp is bool:
@@ -198,9 +224,9 @@ def _matches(tp: Any, value: Any) -> bool:
         return isinstance(value, str)
     origin = typing.get_origin(tp) or tp
     if origin is dict or dataclasses.is_dataclass(tp):
-        return isinstance(value, dict)
+        return isinstance(value, Mapping)
     if origin is list:
-        return isinstance(value, list)
+        return is_sequence(value)
     return False
 
 
@@ -212,18 +238,26 @@ def _type_name(tp: Any) -> str:
 
 # -------------------------------------------------------------------- public API
 def load_yaml(path: str | Path) -> dict:
-    """Read a YAML file with ``yaml.safe_load``; errors become a ConfigError naming the file."""
+    """Read a YAML config file within the limits of :mod:`rl_games.config.yaml_safe` (size, alias
+    expansion, depth, UTF-8, one top-level ``params``); errors become a ConfigError naming the
+    file, one line each."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = yaml_safe.read_text(path)
     except OSError as exc:
         raise ConfigError(
-            [Problem(str(path), f"cannot read file: {exc.strerror}")], str(path)
+            [Problem(str(path), f"cannot read file: {exc.strerror or exc}")], str(path)
         ) from None
+    except ValueError as exc:
+        raise ConfigError([Problem(str(path), str(exc))], str(path)) from None
     try:
-        doc = yaml.safe_load(text)
+        doc, duplicates = yaml_safe.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError([Problem(str(path), f"invalid YAML: {exc}")], str(path)) from None
+        what = "refused" if isinstance(exc, yaml_safe.YamlLimitError) else "invalid YAML"
+        problem = Problem(str(path), f"{what}: {yaml_safe.one_line(exc)}")
+        raise ConfigError([problem], str(path)) from None
+    for warning in duplicates:
+        log.warning("%s: %s (as in rl_games)", path, warning)
     if not isinstance(doc, dict):
         raise ConfigError(
             [Problem(str(path), "expected a mapping with a 'params' block")], str(path)
@@ -233,7 +267,7 @@ def load_yaml(path: str | Path) -> dict:
 
 def apply_overrides(doc: dict, overrides: list[str]) -> dict:
     """Apply ``path=value`` overrides (path relative to ``params``; value parsed as YAML)."""
-    doc = copy.deepcopy(doc)
+    doc = copy.deepcopy(plain_containers(doc))
     problems = []
     for item in overrides:
         key, sep, text = item.partition("=")
@@ -244,10 +278,11 @@ def apply_overrides(doc: dict, overrides: list[str]) -> dict:
             )
             continue
         try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError as exc:
-            reason = getattr(exc, "problem", None) or exc
-            problems.append(Problem(f"--set {item}", f"the value is not valid YAML ({reason})"))
+            value = _override_value(text)
+        except (yaml.YAMLError, ValueError) as exc:
+            reason = yaml_safe.one_line(exc) if isinstance(exc, yaml.YAMLError) else exc
+            shown = item if len(item) <= 80 else f"{key}=..."
+            problems.append(Problem(f"--set {shown}", f"the value is not valid YAML ({reason})"))
             continue
         if parts[0] != "params":
             parts.insert(0, "params")
@@ -260,3 +295,12 @@ def apply_overrides(doc: dict, overrides: list[str]) -> dict:
     if problems:
         raise ConfigError(problems, "overrides")
     return doc
+
+
+def _override_value(text: str) -> Any:
+    """A ``--set`` value parsed as YAML, bounded like a config file (size, aliases, depth)."""
+    if not text.strip():
+        return None
+    if len(text.encode()) > yaml_safe.MAX_FILE_BYTES:
+        raise ValueError(f"longer than {yaml_safe.MAX_FILE_BYTES // 1024} KiB")
+    return yaml_safe.safe_load(text)[0]

@@ -12,6 +12,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+# Accepted-but-ignored, renamed and hinted keys live beside the schema; re-exported here.
+from rl_games.config.compat_keys import (  # noqa: F401
+    IGNORED_KEYS,
+    IGNORED_WITH_HINT,
+    RENAMED_KEYS,
+)
+
 # Sentinels used by the loader/validator.
 REQUIRED = "required"
 
@@ -213,7 +220,11 @@ class CommonConfig:
         None, "registered env name (e.g. envpool, CartPole-v1, gymnasium)", required=True
     )
     env_config: dict[str, Any] = f({}, "keyword arguments for the env / vecenv creator")
-    num_actors: int = f(1, "parallel environments")
+    num_actors: int = f(
+        1,
+        "parallel environments; -1: set by the launching script (Isaac Lab's train.py writes "
+        "the env count here before Runner.load)",
+    )
     reward_shaper: RewardShaperConfig = f(RewardShaperConfig, "reward transform")
     device: str = f(
         "cuda:0", "training device; falls back to cpu with a warning when CUDA is absent"
@@ -250,6 +261,7 @@ class CommonConfig:
         10.0,
         "ours: at most one best-checkpoint write per this many seconds (the last best is always written at the end)",
     )
+    raw: dict[str, Any] = f({}, "the block as written (whether env_config was given: env seed)")
 
 
 @dataclass(frozen=True)
@@ -277,7 +289,10 @@ class PPOConfig(CommonConfig):
     critic_coef: float = f(2.0, "value loss weight (loss uses 0.5*critic_coef*c_loss)")
     entropy_coef: float = f(0.0, "entropy bonus weight")
     bounds_loss_coef: float | None = f(None, "continuous bounds loss weight (None: 0)")
-    bound_loss_type: str = f("bound", "bound | regularisation")
+    bound_loss_type: str = f(
+        "bound",
+        "bound | regularisation (British spelling); any other value: no bounds loss (rl_games)",
+    )
     tau: float = f(0.95, "GAE lambda")
     normalize_advantage: bool = f(True, "whole-batch advantage standardisation")
     normalize_rms_advantage: bool = f(
@@ -357,31 +372,3 @@ class Params:
     env: dict[str, Any] | None = f(
         None, "read by env wrappers, not the runner (Isaac Lab: clip_observations, clip_actions)"
     )
-
-
-# Keys rl_games accepts but ignores (warned once) and renamed keys (old -> new), per section.
-IGNORED_KEYS: dict[str, set[str]] = {
-    "Params": {"load_checkpoint", "load_path"},
-    "NetworkConfig": {"lstm"},
-    "MLPConfig": {"normalization"},
-    "ContinuousSpaceConfig": {"scale"},
-    "PPOConfig": {
-        "load_checkpoint",
-        "load_path",
-        "network_path",
-        "log_path",
-        "is_train",
-        "self_play",
-        "rnd_config",
-    },
-    "SACConfig": {"load_checkpoint", "load_path", "network_path", "log_path", "is_train"},
-}
-RENAMED_KEYS: dict[str, dict[str, str]] = {
-    "PlayerConfig": {"determenistic": "deterministic"},
-}
-# Keys rl_games ignores although they look meaningful: warned with what to write instead.
-IGNORED_WITH_HINT: dict[str, dict[str, str]] = {
-    "PPOConfig": {
-        "seq_len": "ignored, as rl_games does: the sequence length key is seq_length (default 4)"
-    },
-}

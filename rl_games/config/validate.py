@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from rl_games.config import schema
 from rl_games.config.loader import STRICT_NETWORKS, Parser
+from rl_games.config.ranges import check_ranges
 
 LR_SCHEDULES = {None, "adaptive", "linear", "identity", "constant"}
 SCHEDULE_TYPES = {"legacy", "per_minibatch", "standard", "standard_epoch"}
 COMPILE_MODES = {"default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"}
 
 
-def validate(params: schema.Params, p: Parser, num_agents: int | None = 1) -> None:
+def validate(
+    params: schema.Params, p: Parser, num_agents: int | None = 1, training: Parser | None = None
+) -> None:
     """``num_agents=None`` means the env's agent count is unknown until it is built: the batch
-    divisibility checks then only warn (the agent checks them again with the real count)."""
+    divisibility checks then only warn (the agent checks them again with the real count).
+
+    ``training``: where the training-only checks report (what only the update reads: batch and
+    minibatch geometry, sequences, mini-epochs, the replay buffer), so that play and export,
+    which use none of it, can set those problems apart; ``None``: ``p`` (all are problems).
+    """
     cfg = params.config
+    t = p if training is None else training
+    check_ranges(params, "params", p)
+    _params(params, p)
     _common(cfg, p)
     _network(params.network, "params.network", p)
+    _network_for_algo(params, p)
     if isinstance(cfg, schema.PPOConfig):
-        _ppo(params, cfg, p, num_agents)
+        _ppo(params, cfg, p, t, num_agents)
     if isinstance(cfg, schema.SACConfig):
-        _sac(cfg, p)
+        _sac(cfg, t)
     if params.pbt:
         p.warn("params.pbt", "population based training is not implemented: one run is trained")
 
@@ -31,8 +44,52 @@ def _positive(p: Parser, path: str, value: Any, name: str) -> None:
         p.problem(path, f"{name} must be > 0, got {value}")
 
 
+def _params(params: schema.Params, p: Parser) -> None:
+    threads = params.torch_threads
+    if (isinstance(threads, str) and threads != "auto") or (
+        isinstance(threads, int) and threads < 0
+    ):
+        p.problem(
+            "params.torch_threads",
+            f"expected 'auto', 0 (torch's default) or a positive thread count, got {threads!r}",
+        )
+
+
+def _device(p: Parser, path: str, name: str | None) -> None:
+    """A device string torch can parse (``cpu``, ``cuda``, ``cuda:1``, ``mps``)."""
+    import torch
+
+    if name is None:
+        return
+    try:
+        torch.device(name)
+    except (RuntimeError, ValueError):
+        p.problem(path, f"unknown device '{name}'; use cpu, cuda or cuda:<index>")
+
+
+def _network_for_algo(params: schema.Params, p: Parser) -> None:
+    """PPO with our builders needs an actor-critic network, not SAC's."""
+    algo, net = params.algo.name, params.network.name
+    ppo = algo in ("a2c_continuous", "a2c_discrete")
+    if ppo and net == "soft_actor_critic":
+        p.problem(
+            "params.network.name",
+            f"soft_actor_critic is SAC's network; {algo} needs actor_critic (or "
+            "resnet_actor_critic), or set algo.name: sac",
+        )
+
+
 def _common(cfg: schema.CommonConfig, p: Parser) -> None:
-    _positive(p, "params.config.num_actors", cfg.num_actors, "num_actors")
+    _device(p, "params.config.device", cfg.device)
+    _device(p, "params.config.device_name", cfg.device_name)
+    _device(p, "params.config.player.device_name", cfg.player.device_name)
+    if cfg.num_actors == -1:  # Isaac Lab's YAMLs: its train.py writes the env count here
+        p.warn(
+            "params.config.num_actors",
+            "-1: set by the launching script (the env count); train this file with --num_actors N",
+        )
+    else:
+        _positive(p, "params.config.num_actors", cfg.num_actors, "num_actors")
     _positive(p, "params.config.games_to_track", cfg.games_to_track, "games_to_track")
     if not (0.0 < cfg.gamma <= 1.0):
         p.problem("params.config.gamma", f"must be in (0, 1], got {cfg.gamma}")
@@ -58,6 +115,25 @@ def _common(cfg: schema.CommonConfig, p: Parser) -> None:
             "params.config.algo_observer",
             f"expected 'default' or 'isaac', got '{cfg.algo_observer}'",
         )
+    for key in ("name", "full_experiment_name"):
+        problem = dir_name_problem(getattr(cfg, key), optional=key != "name")
+        if problem:
+            p.problem(f"params.config.{key}", problem)
+
+
+def dir_name_problem(value: Any, optional: bool = False) -> str | None:
+    """Why ``value`` cannot name a directory inside ``train_dir`` (the run directory and the
+    checkpoint files are named after it), or None: a plain name, no path."""
+    if value is None or (optional and not value):  # missing: reported as required elsewhere;
+        return None  # full_experiment_name '' is unset, as in rl_games (name + timestamp)
+    text = str(value)
+    if text in ("", ".", "..") or "/" in text or "\\" in text or "\0" in text:
+        return (
+            f"{text!r} must be a plain directory name (no '/', not '.' or '..', not empty): "
+            "the run directory and checkpoints are written under config.train_dir with this "
+            "name; put the directory part in config.train_dir instead"
+        )
+    return None
 
 
 def _network(net: schema.NetworkConfig, path: str, p: Parser) -> None:
@@ -71,10 +147,12 @@ def _network(net: schema.NetworkConfig, path: str, p: Parser) -> None:
 
     def init(where: str, spec: dict | None) -> None:
         name = (spec or {}).get("name", "default")
-        if name not in INITIALIZERS:
+        if not isinstance(name, str) or name not in INITIALIZERS:
             p.problem(
                 where + ".name", f"unknown initializer '{name}'; valid: {', '.join(INITIALIZERS)}"
             )
+        else:
+            _initializer_keys(p, where, spec or {}, INITIALIZERS[name])
 
     act(f"{path}.mlp.activation", net.mlp.activation)
     init(f"{path}.mlp.initializer", net.mlp.initializer)
@@ -100,6 +178,9 @@ def _network(net: schema.NetworkConfig, path: str, p: Parser) -> None:
             p.problem(
                 f"{path}.space.continuous.logstd_bounds", f"expected [lo, hi] with lo < hi, got {b}"
             )
+    b = net.log_std_bounds
+    if net.name == "soft_actor_critic" and b is not None and (len(b) != 2 or not b[0] < b[1]):
+        p.problem(f"{path}.log_std_bounds", f"expected [lo, hi] with lo < hi, got {b}")
     if net.cnn is not None:
         act(f"{path}.cnn.activation", net.cnn.activation)
         init(f"{path}.cnn.initializer", net.cnn.initializer)
@@ -113,6 +194,25 @@ def _network(net: schema.NetworkConfig, path: str, p: Parser) -> None:
             f"{path}.space",
             f"set exactly one of continuous, discrete, multi_discrete (found {spaces or 'none'})",
         )
+
+
+def _initializer_keys(p: Parser, where: str, spec: dict, fn: object) -> None:
+    """An initializer's keys: ``name`` and the keyword arguments its function takes."""
+    import difflib
+
+    if spec.get("name", "default") == "default":
+        allowed: set[str] = {"name", "scale"}
+    else:
+        try:
+            names = list(inspect.signature(fn).parameters)[1:]  # the tensor comes first
+        except (TypeError, ValueError):
+            return
+        allowed = {"name", "scale", *names}
+    for key in spec:
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.5)
+            fix = f"did you mean '{hint[0]}'?" if hint else f"valid: {', '.join(sorted(allowed))}"
+            p.problem(f"{where}.{key}", f"unknown initializer key ({fix})")
 
 
 def _minibatch(
@@ -154,17 +254,27 @@ def _minibatch(
     return size
 
 
-def _ppo(params: schema.Params, cfg: schema.PPOConfig, p: Parser, num_agents: int | None) -> None:
+def _ppo(
+    params: schema.Params,
+    cfg: schema.PPOConfig,
+    p: Parser,
+    t: Parser,
+    num_agents: int | None,
+) -> None:
+    """``t`` gets the training-only problems (see :func:`validate`)."""
     path = "params.config"
-    _positive(p, f"{path}.horizon_length", cfg.horizon_length, "horizon_length")
-    _positive(p, f"{path}.mini_epochs", cfg.mini_epochs, "mini_epochs")
+    _positive(t, f"{path}.horizon_length", cfg.horizon_length, "horizon_length")
+    _positive(t, f"{path}.mini_epochs", cfg.mini_epochs, "mini_epochs")
     _ppo_choices(cfg, p, path)
     _ppo_space(params, p)
+    cv = cfg.central_value_config
+    if cv is not None:
+        _network(cv.network, f"{path}.central_value_config.network", p)
     if cfg.horizon_length is None or cfg.horizon_length <= 0 or cfg.num_actors <= 0:
         return
-    _ppo_geometry(params, cfg, p, path, num_agents)
-    if cfg.central_value_config is not None:
-        _central_value(cfg, cfg.central_value_config, p, f"{path}.central_value_config")
+    _ppo_geometry(params, cfg, t, path, num_agents)
+    if cv is not None:
+        _central_value(cfg, cv, t, f"{path}.central_value_config")
 
 
 def _ppo_geometry(
@@ -183,7 +293,7 @@ def _ppo_geometry(
         "batch (horizon_length * num_actors * num_agents)",
         sure=num_agents is not None,
     )
-    if params.network.rnn is None:
+    if params.network.rnn is None or cfg.seq_length <= 0:  # seq_length <= 0: a range problem
         return
     if cfg.horizon_length % cfg.seq_length:
         p.problem(
@@ -210,9 +320,9 @@ def _ppo_choices(cfg: schema.PPOConfig, p: Parser, path: str) -> None:
             f"expected one of {sorted(SCHEDULE_TYPES)}, got '{cfg.schedule_type}'",
         )
     if cfg.bound_loss_type not in ("bound", "regularisation"):
-        p.problem(
+        p.warn(
             f"{path}.bound_loss_type",
-            f"expected bound or regularisation, got '{cfg.bound_loss_type}'",
+            f"'{cfg.bound_loss_type}' is neither bound nor regularisation: no bounds loss (as in rl_games)",
         )
     if cfg.multi_gpu_sync_stats_mode not in ("pooled", "broadcast"):
         p.problem(f"{path}.multi_gpu_sync_stats_mode", "expected pooled or broadcast")
@@ -251,8 +361,8 @@ def _ppo_space(params: schema.Params, p: Parser) -> None:
 def _central_value(
     cfg: schema.PPOConfig, cv: schema.CentralValueConfig, p: Parser, cvp: str
 ) -> None:
+    """The critic's batch geometry (training only)."""
     assert cfg.horizon_length is not None
-    _network(cv.network, f"{cvp}.network", p)
     _positive(p, f"{cvp}.mini_epochs", cv.mini_epochs, "mini_epochs")
     _minibatch(
         p,
@@ -266,6 +376,7 @@ def _central_value(
 
 
 def _sac(cfg: schema.SACConfig, p: Parser) -> None:
+    """Replay and update settings (training only: the SAC player reads none of them)."""
     path = "params.config"
     for key in (
         "batch_size",

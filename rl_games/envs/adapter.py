@@ -12,6 +12,12 @@ Two modes, chosen from the first ``reset()`` observation:
 
 Rewards come out as float32 ``[N, value_size]``, dones and time-outs as bool ``[N]``. The adapter
 never rescales actions (the agent maps them to the action space).
+
+The env's spaces (``env_info``) are converted to gymnasium spaces here, once (legacy ``gym``
+spaces included, see :mod:`rl_games.envs.spaces`). An env that does not report ``num_envs``
+(IsaacGymEnvs' ``RLGPU`` vecenv) has it learnt from its first reset's observation, as rl_games
+does: asking ``num_envs`` before ``reset()`` resets the env once and keeps that observation for
+the next ``reset()``, so the env sees no extra reset.
 """
 
 from __future__ import annotations
@@ -22,11 +28,19 @@ import numpy as np
 import torch
 
 from rl_games.envs.base import EnvLifecycleDelegate, IVecEnv
+from rl_games.envs.spaces import convert_env_info
+
+
+def _first_leaf(obs: Any) -> Any:
+    """The first array/tensor of an observation (dicts may nest: Isaac Lab's obs groups)."""
+    while isinstance(obs, dict):
+        obs = next(iter(obs.values()))
+    return obs
 
 
 def _is_tensor_obs(obs: Any) -> bool:
     if isinstance(obs, dict):
-        return any(isinstance(v, torch.Tensor) for v in obs.values())
+        return any(_is_tensor_obs(v) for v in obs.values())
     return isinstance(obs, torch.Tensor)
 
 
@@ -43,9 +57,11 @@ class TorchVecEnv(EnvLifecycleDelegate):
         """``env_info`` replaces ``env.get_env_info()`` (rl_games' ``config['env_info']``)."""
         self.env = env
         self.device = torch.device(device)
-        self.env_info: dict[str, Any] = dict(env_info or env.get_env_info())
+        self.env_info: dict[str, Any] = convert_env_info(env_info or env.get_env_info())
         self._num_envs = num_envs if num_envs is not None else getattr(env, "num_envs", None)
         self.tensor_mode: bool | None = None  # decided at the first reset()
+        #: the observation of a reset made only to learn num_envs, handed out by the next reset()
+        self._pending_obs: Any = None
         self._pinned: torch.Tensor | None = None
         #: the last step's dones as the env gave them, when it gave host data (numpy envs):
         #: done indices without a device round trip (observer hooks)
@@ -55,8 +71,9 @@ class TorchVecEnv(EnvLifecycleDelegate):
 
     @property
     def num_envs(self) -> int:
+        """Envs in the batch: given, the env's ``num_envs``, else learnt from the first reset."""
         if self._num_envs is None:
-            raise RuntimeError("num_envs is unknown until reset(); pass num_envs= to TorchVecEnv")
+            self._pending_obs = self._reset_env()
         return int(self._num_envs)
 
     @property
@@ -133,15 +150,20 @@ class TorchVecEnv(EnvLifecycleDelegate):
 
     # ---- env API ----------------------------------------------------------------------------
 
-    def reset(self) -> Any:
+    def _reset_env(self) -> Any:
         obs = self.env.reset()
         if self.tensor_mode is None:
             self.tensor_mode = _is_tensor_obs(obs)
         obs = self.to_device(obs)
         if self._num_envs is None:
-            first = next(iter(obs.values())) if isinstance(obs, dict) else obs
-            self._num_envs = int(first.shape[0]) // max(self.num_agents, 1)
+            self._num_envs = int(_first_leaf(obs).shape[0]) // max(self.num_agents, 1)
         return obs
+
+    def reset(self) -> Any:
+        """Reset every env; the first call may return the observation of the reset that
+        ``num_envs`` made (nothing has stepped the env since)."""
+        obs, self._pending_obs = self._pending_obs, None
+        return obs if obs is not None else self._reset_env()
 
     def step(
         self, actions: torch.Tensor
@@ -152,6 +174,7 @@ class TorchVecEnv(EnvLifecycleDelegate):
         """
         if self.tensor_mode is None:
             raise RuntimeError("call reset() before step()")
+        self._pending_obs = None
         obs, rewards, dones, infos = self.env.step(self._actions_for_env(actions))
         self.host_dones = None if isinstance(dones, torch.Tensor) else np.asarray(dones)
         obs = self.to_device(obs)
@@ -159,6 +182,11 @@ class TorchVecEnv(EnvLifecycleDelegate):
         rewards = rewards.reshape(rewards.shape[0], -1)
         dones = self._as_tensor(dones, torch.bool)
         return obs, rewards, dones, self._time_outs(infos, dones.shape[0]), infos
+
+    def seed(self, seed: int) -> None:
+        """Seed the env; a kept reset observation is dropped so the next reset uses the seed."""
+        self._pending_obs = None
+        self.env.seed(seed)
 
     def has_action_masks(self) -> bool:
         return bool(self.env.has_action_masks())

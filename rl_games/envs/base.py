@@ -52,6 +52,19 @@ def float32_box(space: Any) -> Any:
     return spaces.Box(low=low, high=high, shape=space.shape, dtype=np.float32)
 
 
+def actor_observation(obs: Any, obs_space: Any) -> Any:
+    """The actor's part of an env observation, by rl_games' rule: a dict holding ``obs`` is the
+    ``{'obs', 'states'}`` envelope (``states`` feed a central-value critic) and gives ``obs``;
+    any other observation is the actor's as it is. With a ``Dict`` observation space, a dict is
+    that envelope only when ``obs`` is not one of the space's own keys."""
+    if not isinstance(obs, dict) or "obs" not in obs:
+        return obs
+    own_keys = getattr(obs_space, "spaces", None)
+    if isinstance(own_keys, dict) and "obs" in own_keys:
+        return obs
+    return obs["obs"]
+
+
 def make_env_info(
     observation_space: Any,
     action_space: Any,

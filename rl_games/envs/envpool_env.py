@@ -43,16 +43,25 @@ _ASYNC_HELP = (
 
 def check_env_config(config_name: str, env_config: dict[str, Any]) -> str | None:
     """A warning about an ``envpool`` env_config, without creating the env."""
-    env_name = env_config.get("env_name")
-    if not env_name:
+    if not env_config.get("env_name"):
         return _ENV_NAME_HELP
     if env_config.get("use_dict_obs_space"):
         return _DICT_OBS_HELP
+    error = config_error(config_name, env_config)
+    return error[1] if error is not None else None
+
+
+def config_error(config_name: str, env_config: dict[str, Any]) -> tuple[str, str] | None:
+    """``(env_config key, message)`` when the env cannot be built as configured (no or an
+    unknown task id), found without creating it; else None."""
+    env_name = env_config.get("env_name")
+    if not env_name:
+        return "env_name", _ENV_NAME_HELP
     known = envpool.list_all_envs()
     if env_name not in known:
         close = difflib.get_close_matches(str(env_name), known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        return f"'{env_name}' is not an envpool task{hint}"
+        return "env_name", f"'{env_name}' is not an envpool task{hint}"
     return None
 
 

@@ -4,6 +4,11 @@
   'default_env_config': dict}``; ``default_env_config`` is merged under the user's ``env_config``.
 * ``VECENV_TYPES``: vecenv type -> ``func(config_name, num_actors, **env_config) -> IVecEnv``.
 
+The env seed (:func:`env_seed`): the built-in vecenv types always get the run seed as
+``env_config['seed']``; a user-registered type gets it under rl_games' contract, only when the
+YAML's ``params.config`` has an ``env_config`` block (IsaacGymEnvs' creator passes its own seed
+positionally and would get it twice otherwise).
+
 Built-in entries are registered when this module is imported, as small factories that import
 their backend (envpool, gymnasium) only when an env is actually built.
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,8 +35,12 @@ VECENV_TYPES: Registry[VecEnvFactory] = Registry("vecenv type")
 # Per vecenv type: modules it needs (checked without importing) and an optional config check.
 _VECENV_REQUIRES: dict[str, tuple[str, ...]] = {}
 _VECENV_CHECKS: dict[str, EnvCheck] = {}
+# Per built-in vecenv type: env_config errors found without building (see env_config_error).
+_VECENV_PREFLIGHTS: dict[str, Callable[[str, dict[str, Any]], tuple[str, str] | None]] = {}
 # Vecenv types whose factory takes env_config['device'] (the trainer injects its device).
 _VECENV_ACCEPTS_DEVICE: set[str] = set()
+# Vecenv types that always get the run seed as env_config['seed'] (ours; see env_seed()).
+_VECENV_ALWAYS_SEED: set[str] = set()
 
 GYMNASIUM_NATIVE_NAMES = (
     "CartPole-v1",
@@ -70,6 +80,7 @@ def register_vecenv(
     requires: Iterable[str] = (),
     check: EnvCheck | None = None,
     accepts_device: bool = False,
+    always_seed: bool = False,
 ) -> VecEnvFactory:
     """Register vecenv type ``type_name``: ``func(config_name, num_actors, **env_config)``.
 
@@ -77,12 +88,19 @@ def register_vecenv(
     before creation, with an install hint); ``check(config_name, env_config)`` may return a
     warning about the config without building anything. ``accepts_device``: the trainer passes
     its training device as ``env_config['device']`` unless the config sets one.
+    ``always_seed``: the run seed reaches the type as ``env_config['seed']`` even when the YAML
+    has no ``env_config`` block (default: rl_games' contract, see :func:`env_seed`).
     """
     _VECENV_REQUIRES[type_name] = tuple(requires)
-    if accepts_device:
-        _VECENV_ACCEPTS_DEVICE.add(type_name)
-    else:
-        _VECENV_ACCEPTS_DEVICE.discard(type_name)
+    _VECENV_PREFLIGHTS.pop(type_name, None)  # a replaced built-in type loses its preflight
+    for flag, names in (
+        (accepts_device, _VECENV_ACCEPTS_DEVICE),
+        (always_seed, _VECENV_ALWAYS_SEED),
+    ):
+        if flag:
+            names.add(type_name)
+        else:
+            names.discard(type_name)
     if check is None:
         _VECENV_CHECKS.pop(type_name, None)
     else:
@@ -118,6 +136,21 @@ def accepts_device(config_name: str) -> bool:
     if config_name not in ENV_CONFIGURATIONS:
         return False
     return ENV_CONFIGURATIONS.get(config_name)["vecenv_type"] in _VECENV_ACCEPTS_DEVICE
+
+
+def env_seed(config_name: str, seed: int | None, env_config_given: bool) -> int | None:
+    """The seed to pass as ``env_config['seed']`` (unless the env config sets one), or None.
+
+    Built-in vecenv types (``always_seed``): the run seed whenever there is one. Other types
+    follow rl_games' Runner: a seed only when the YAML has an ``env_config`` block, then the run
+    seed or, with none, the clock (as rl_games). Unlike rl_games, seed 0 is passed on.
+    """
+    entry = ENV_CONFIGURATIONS.get(config_name) if config_name in ENV_CONFIGURATIONS else None
+    if entry is not None and entry["vecenv_type"] in _VECENV_ALWAYS_SEED:
+        return seed
+    if not env_config_given:
+        return None
+    return seed if seed is not None else int(time.time())
 
 
 def resolve_env_config(config_name: str, env_config: dict[str, Any]) -> tuple[dict, dict]:
@@ -172,6 +205,20 @@ def env_status(config_name: str, env_config: dict[str, Any] | None = None) -> st
     return check(config_name, merged) if check is not None else None
 
 
+def env_config_error(config_name: str, env_config: dict[str, Any]) -> tuple[str, str] | None:
+    """``(env_config key, message)`` when a built-in vecenv type knows, without building the
+    env, that ``env_config`` names no env it has (an unknown envpool task); else None. Missing
+    packages and unregistered names are left to :func:`env_status` / env creation."""
+    if config_name not in ENV_CONFIGURATIONS:
+        return None
+    entry, merged = resolve_env_config(config_name, dict(env_config or {}))
+    preflight = _VECENV_PREFLIGHTS.get(entry["vecenv_type"])
+    modules = _VECENV_REQUIRES.get(entry["vecenv_type"], ())
+    if preflight is None or not all(module_available(m) for m in modules):
+        return None
+    return preflight(config_name, merged)
+
+
 # ---- built-in entries: lazy factories ---------------------------------------------------------
 
 
@@ -185,6 +232,12 @@ def _envpool_check(config_name: str, env_config: dict[str, Any]) -> str | None:
     from rl_games.envs.envpool_env import check_env_config
 
     return check_env_config(config_name, env_config)
+
+
+def _envpool_preflight(config_name: str, env_config: dict[str, Any]) -> tuple[str, str] | None:
+    from rl_games.envs.envpool_env import config_error
+
+    return config_error(config_name, env_config)
 
 
 def _gymnasium_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
@@ -244,9 +297,15 @@ def _states_view_vecenv(config_name: str, num_actors: int, **env_config: Any) ->
 
 
 def _register_builtins() -> None:
-    register_vecenv("ENVPOOL", _envpool_vecenv, requires=("envpool",), check=_envpool_check)
-    register_vecenv("GYMNASIUM", _gymnasium_vecenv, requires=("gymnasium",), check=_gymnasium_check)
-    register_vecenv("TORCH", _torch_vecenv, accepts_device=True)
+    seeded = {"always_seed": True}
+    register_vecenv(
+        "ENVPOOL", _envpool_vecenv, requires=("envpool",), check=_envpool_check, **seeded
+    )
+    _VECENV_PREFLIGHTS["ENVPOOL"] = _envpool_preflight
+    register_vecenv(
+        "GYMNASIUM", _gymnasium_vecenv, requires=("gymnasium",), check=_gymnasium_check, **seeded
+    )
+    register_vecenv("TORCH", _torch_vecenv, accepts_device=True, **seeded)
     for name in TORCH_ENV_NAMES:
         register_env(name, {"vecenv_type": "TORCH"})
     register_env("envpool", {"vecenv_type": "ENVPOOL"})
@@ -254,14 +313,14 @@ def _register_builtins() -> None:
         register_env(name, {"vecenv_type": "GYMNASIUM"})
     for old, new in LEGACY_GYMNASIUM_NAMES.items():
         register_env(old, {"vecenv_type": "GYMNASIUM", "default_env_config": {"env_name": new}})
-    register_vecenv("MASKED_VELOCITY", _masked_velocity_vecenv, requires=("envpool",))
+    register_vecenv("MASKED_VELOCITY", _masked_velocity_vecenv, requires=("envpool",), **seeded)
     register_env(
         "CartPoleMaskedVelocity-v1",
         {"vecenv_type": "MASKED_VELOCITY", "default_env_config": {"env_name": "CartPole-v1"}},
     )
     for name, attr in ASYMMETRIC_TORCH_ENVS.items():
         register_env(name, {"vecenv_type": "TORCH", "env_creator": _asymmetric_creator(attr)})
-    register_vecenv("STATES_VIEW", _states_view_vecenv)
+    register_vecenv("STATES_VIEW", _states_view_vecenv, **seeded)
     register_env("states_view", {"vecenv_type": "STATES_VIEW"})
 
 

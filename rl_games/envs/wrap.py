@@ -31,6 +31,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from rl_games.envs.base import IVecEnv, float32_box, make_env_info
 from rl_games.envs.gymnasium_env import _cast_obs, _final_observation
+from rl_games.envs.spaces import to_gymnasium_space
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +225,7 @@ class TorchVectorEnvWrapper(IVecEnv):
         self.autoreset_mode = _autoreset_mode(env)
         obs_space = getattr(env, "single_observation_space", None) or env.observation_space
         act_space = getattr(env, "single_action_space", None) or env.action_space
+        obs_space, act_space = to_gymnasium_space(obs_space), to_gymnasium_space(act_space)
         self.state_space = None
         self._groups = isinstance(obs_space, gymnasium.spaces.Dict) and "policy" in obs_space.spaces
         if self._groups:

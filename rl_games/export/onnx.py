@@ -1,8 +1,12 @@
-"""Export a trained PPO policy to ONNX without creating the env.
+"""Export a trained PPO policy to ONNX.
 
-Shapes come from the config and the checkpoint's state_dict: the observation shape from the
-observation normalizer (``running_mean_std.running_mean``) or the first layer that reads the
-observation, the action count from the ``mu`` / ``logits`` heads, the value count from ``value``.
+The CLI (``check_env=True``) builds the model from the config and the env's spaces (one env,
+created and closed, see :mod:`rl_games.export.env_shapes`) and loads the checkpoint into it
+strictly, so a checkpoint of another env or network is refused. Without the env (the API's
+default, or an env that cannot be created here) the shapes come from the checkpoint's
+state_dict: the observation shape from the observation normalizer
+(``running_mean_std.running_mean``) or the first layer that reads the observation, the action
+count from the ``mu`` / ``logits`` heads, the value count from ``value``.
 The graph holds the whole deterministic policy as ``--play`` runs it:
 
 - inputs: ``obs`` ``[batch, *obs_shape]`` (float32; uint8 for networks with a ``cnn`` block,
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import io
 import logging
 import re
 import warnings
@@ -32,7 +37,9 @@ import torch
 from torch import nn
 
 from rl_games.config.schema import Params
-from rl_games.training.checkpoint import load_checkpoint
+from rl_games.export.env_shapes import EnvShapes, read_env_shapes
+from rl_games.training.checkpoint import WriteError, atomic_write, load_checkpoint
+from rl_games.training.state_match import first_mismatch
 
 log = logging.getLogger(__name__)
 
@@ -155,10 +162,7 @@ def infer_spec(
     source: str = "checkpoint",
 ) -> PolicySpec:
     """Read the policy's shapes from the config and its state_dict."""
-    if params.algo.name not in PPO_ALGOS:
-        raise ExportError(
-            f"export supports PPO policies ({', '.join(PPO_ALGOS)}), not '{params.algo.name}'"
-        )
+    _check_algo(params)
     kind = _action_kind(params)
     value_w = sd.get(_PREFIX + "value.weight")
     return PolicySpec(
@@ -172,9 +176,39 @@ def infer_spec(
     )
 
 
+def _check_algo(params: Params) -> None:
+    if params.algo.name not in PPO_ALGOS:
+        raise ExportError(
+            f"export supports PPO policies ({', '.join(PPO_ALGOS)}), not '{params.algo.name}'"
+        )
+
+
+def spec_from_env(
+    params: Params, env: EnvShapes, input_shape: tuple[int, ...] | None, obs_dtype: Any
+) -> PolicySpec:
+    """The policy's shapes from the config and the env's spaces (as ``--play`` builds it)."""
+    _check_algo(params)
+    if env.problems:
+        raise ExportError(f"the config does not fit env {env.label}: {'; '.join(env.problems)}")
+    if isinstance(env.input_shape, dict) and input_shape is None:
+        raise ExportError(f"env {env.label} has dict observations, which export does not support")
+    return PolicySpec(
+        kind=_action_kind(params),
+        input_shape=tuple(input_shape or env.input_shape),
+        actions_num=env.actions_num,
+        value_size=env.value_size,
+        normalize_input=bool(params.config.normalize_input),
+        normalize_value=bool(getattr(params.config, "normalize_value", False)),
+        obs_dtype=obs_dtype or (torch.uint8 if params.network.cnn is not None else torch.float32),
+    )
+
+
 # ----------------------------------------------------------------------------- model
-def build_policy_model(params: Params, spec: PolicySpec, sd: dict[str, Any]) -> nn.Module:
-    """The PyTorch model for ``spec`` on the CPU with the checkpoint's weights, in eval mode."""
+def build_policy_model(
+    params: Params, spec: PolicySpec, sd: dict[str, Any], source: str = "checkpoint"
+) -> nn.Module:
+    """The PyTorch model for ``spec`` on the CPU with the checkpoint's weights (loaded
+    strictly: a mismatch names the first differing tensor and both shapes), in eval mode."""
     from rl_games.builders import build_model
 
     model = build_model(
@@ -191,7 +225,13 @@ def build_policy_model(params: Params, spec: PolicySpec, sd: dict[str, Any]) -> 
     try:
         model.load_state_dict(sd)
     except RuntimeError as exc:
-        raise ExportError(f"checkpoint does not match the config's network: {exc}") from None
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = first_mismatch(model.state_dict(), sd, "model") or lines[-1]
+        raise ExportError(
+            f"{source} does not match the config's network (built for obs "
+            f"{list(spec.input_shape)}, actions {spec.actions_num}): {detail}; export it with "
+            "the config it was trained with"
+        ) from None
     return model.eval()
 
 
@@ -252,13 +292,13 @@ def export_model(
     args = example_inputs(model, spec)
     ins, outs, axes = io_names(len(args) - 1)
     path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    graph = io.BytesIO()  # then written atomically: a failed write keeps an earlier file
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         torch.onnx.export(
             policy,
             args,
-            str(path),
+            graph,
             dynamo=False,
             input_names=ins,
             output_names=outs,
@@ -266,6 +306,10 @@ def export_model(
             opset_version=opset,
             do_constant_folding=True,
         )
+    try:
+        atomic_write(path, lambda fh: fh.write(graph.getvalue()), what="the ONNX file")
+    except WriteError as exc:
+        raise WriteError(f"{exc}; choose another --output") from None
     log.info("=> exported ONNX policy '%s' (inputs %s, outputs %s)", path, ins, outs)
     return ExportResult(path=path, spec=spec, input_names=ins, output_names=outs)
 
@@ -278,10 +322,19 @@ def export_onnx(
     input_shape: tuple[int, ...] | None = None,
     obs_dtype: torch.dtype | None = None,
     opset: int = DEFAULT_OPSET,
+    check_env: bool = False,
 ) -> ExportResult:
-    """Export the PPO policy of ``checkpoint`` (trained with ``params``) to ``output``."""
+    """Export the PPO policy of ``checkpoint`` (trained with ``params``) to ``output``.
+
+    ``check_env`` (the CLI): build the model from the config and the env's spaces, so that a
+    checkpoint of another env or network is refused; otherwise, or when the env cannot be
+    created here, the shapes come from the checkpoint."""
     source = f"checkpoint '{checkpoint}'"
     sd = model_state_dict(load_checkpoint(checkpoint, map_location="cpu"), source)
-    spec = infer_spec(params, sd, input_shape, obs_dtype, source)
-    model = build_policy_model(params, spec, sd)
+    env = read_env_shapes(params) if check_env else None
+    if env is not None:
+        spec = spec_from_env(params, env, input_shape, obs_dtype)
+    else:
+        spec = infer_spec(params, sd, input_shape, obs_dtype, source)
+    model = build_policy_model(params, spec, sd, source)
     return export_model(model, spec, output, opset)

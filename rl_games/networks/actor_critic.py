@@ -12,22 +12,36 @@ from torch import nn
 from rl_games.config.schema import NetworkConfig
 from rl_games.networks import cnn as C
 from rl_games.networks.activations import make_activation, make_initializer
-from rl_games.networks.builder_base import TypedNetworkBuilder
+from rl_games.networks.base_network import BaseNetwork
+from rl_games.networks.builder_base import NetworkBuilder, as_network_config
 from rl_games.networks.mlp import D2RLNet, build_mlp, mlp_output_size
+from rl_games.networks.params import rl_games_attributes
 from rl_games.networks.rnn import RnnWithDones, merge_batch, split_batch
 
+# rl_games builds these (empty when unused); subclasses call them, e.g. ``self.critic_cnn(obs)``
+_PLACEHOLDERS = ("actor_cnn", "critic_cnn", "actor_mlp", "critic_mlp")
 
-class ActorCriticNetwork(nn.Module):
-    """The raw network (``a2c_network``). ``forward(obs_dict)`` returns
+
+class ActorCriticNetwork(BaseNetwork):
+    """The raw network (``a2c_network``), rl_games' ``A2CBuilder.Network``. ``forward(obs_dict)``
+    returns
 
     - continuous: ``(mu, sigma, value, states)`` (sigma is the raw output: log-std for logstd models)
     - discrete: ``(logits, value, states)``; multi-discrete: ``(list_of_logits, value, states)``
     - central value: ``(value, states)``
+
+    ``params`` is the typed block or the plain dict rl_games passes (a subclass's
+    ``super().__init__(params, **kwargs)``); it is parsed once by :meth:`load`, which also sets
+    rl_games' attributes (``self.units``, ``self.space_config``, ...). Unknown keys are errors for
+    the built-in classes only: in a subclass they are the subclass's own.
     """
 
-    def __init__(self, cfg: NetworkConfig, **kwargs: Any) -> None:
-        super().__init__()
-        self.cfg = cfg
+    _strict_params = True  # read from the concrete class only (see ``load``)
+
+    def __init__(self, params: NetworkConfig | dict[str, Any], **kwargs: Any) -> None:
+        BaseNetwork.__init__(self)
+        self.load(params)
+        cfg = self.cfg
         input_shape = self._route_dict_input(kwargs["input_shape"])
         self.value_size = int(kwargs.get("value_size", 1))
         self.actions_num = kwargs.get("actions_num", 1)
@@ -39,6 +53,17 @@ class ActorCriticNetwork(nn.Module):
         self.value_act = make_activation(cfg.value_activation)
         self.head_kind = self._build_head(out_size)
         self._init_weights()
+        for name in _PLACEHOLDERS:
+            if not hasattr(self, name):
+                setattr(self, name, nn.Sequential())
+
+    def load(self, params: NetworkConfig | dict[str, Any]) -> None:
+        """rl_games' ``Network.load``: read the block (subclasses extend it to read their keys)."""
+        strict = bool(type(self).__dict__.get("_strict_params", False))
+        self.cfg = as_network_config(params, strict)
+        raw = params if isinstance(params, dict) else self.cfg.raw
+        for key, value in rl_games_attributes(self.cfg, raw).items():
+            setattr(self, key, value)
 
     def _route_dict_input(self, input_shape: Any) -> tuple:
         """Dict observations: ``cfg.obs_keys`` (None: all keys, sorted) are flattened and
@@ -260,7 +285,15 @@ class ActorCriticNetwork(nn.Module):
         return self.logits(a_out), value, states
 
 
-class A2CBuilder(TypedNetworkBuilder):
-    """Network builder ``actor_critic`` (rl_games' ``load(params)`` / ``build(name, **kw)``)."""
+class A2CBuilder(NetworkBuilder):
+    """Network builder ``actor_critic`` (rl_games' ``load(params)`` / ``build(name, **kw)``).
+
+    ``load`` keeps the block as given (the typed block, or a plain dict for user subclasses);
+    ``build`` returns ``self.Network(self.params, **kwargs)``, so a subclass that only replaces
+    its inner ``Network`` needs no ``build`` of its own.
+    """
 
     Network = ActorCriticNetwork
+
+    def build(self, name: str, **kwargs: Any) -> nn.Module:
+        return self.Network(self.params, **kwargs)

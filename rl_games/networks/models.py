@@ -20,20 +20,35 @@ class A2CModelNetwork(nn.Module):
 
     kind = "base"
 
-    def __init__(self, a2c_network: nn.Module, config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        a2c_network: nn.Module,
+        obs_shape: Any = None,
+        normalize_value: bool = False,
+        normalize_input: bool = False,
+        value_size: int = 1,
+        **kwargs: Any,
+    ) -> None:
+        """rl_games' ``Network(a2c_network, obs_shape=, normalize_value=, normalize_input=,
+        value_size=)`` (what ``BaseModel.build`` passes and model subclasses forward)."""
         super().__init__()
-        self.normalize_value = bool(config.get("normalize_value", False))
-        self.normalize_input = bool(config.get("normalize_input", False))
-        value_size = int(config.get("value_size", 1))
+        self.obs_shape = obs_shape
+        self.normalize_value = bool(normalize_value)
+        self.normalize_input = bool(normalize_input)
+        self.value_size = int(value_size)
         if self.normalize_value:
-            self.value_mean_std = RunningMeanStd((value_size,))
+            self.value_mean_std = RunningMeanStd((self.value_size,))
         if self.normalize_input:
-            shape = config["input_shape"]
-            if isinstance(shape, dict):  # dict observations: one normalizer per key
-                self.running_mean_std = RunningMeanStdObs({k: tuple(v) for k, v in shape.items()})
+            if isinstance(obs_shape, dict):  # dict observations: one normalizer per key
+                shapes = {k: tuple(v) for k, v in obs_shape.items()}
+                self.running_mean_std = RunningMeanStdObs(shapes)
             else:
-                self.running_mean_std = RunningMeanStd(tuple(shape))
+                self.running_mean_std = RunningMeanStd(tuple(obs_shape))
         self.a2c_network = a2c_network
+
+    def get_value_layer(self) -> nn.Module | None:
+        fn = getattr(self.a2c_network, "get_value_layer", None)
+        return fn() if callable(fn) else None
 
     def is_rnn(self) -> bool:
         return self.a2c_network.is_rnn()
@@ -87,8 +102,8 @@ class ContinuousLogStdNetwork(A2CModelNetwork):
 
     kind = "continuous"
 
-    def __init__(self, a2c_network: nn.Module, config: dict[str, Any]) -> None:
-        super().__init__(a2c_network, config)
+    def __init__(self, a2c_network: nn.Module, **kwargs: Any) -> None:
+        super().__init__(a2c_network, **kwargs)
         # network.space.continuous of the built-in builders; a user network gets plain exp
         space = getattr(getattr(a2c_network, "cfg", None), "space", None)
         c = getattr(space, "continuous", None)
@@ -246,43 +261,75 @@ class CentralValueNetwork(A2CModelNetwork):
         return self.act(input_dict)
 
 
-class ModelBuilderBase:
-    """rl_games model entry: ``Model(network_builder).build(config) -> nn.Module``."""
+def model_network_kwargs(config: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of a model ``Network`` taken from the build config (rl_games)."""
+    return {
+        "obs_shape": config["input_shape"],
+        "normalize_value": config.get("normalize_value", False),
+        "normalize_input": config.get("normalize_input", False),
+        "value_size": config.get("value_size", 1),
+    }
 
-    network_cls: type[A2CModelNetwork] = A2CModelNetwork
 
+class BaseModel:
+    """rl_games model entry: ``Model(network_builder).build(config) -> nn.Module``.
+
+    ``build`` calls ``self.network_builder.build(self.model_class, **config)`` and wraps the raw
+    network in the class's inner ``Network``; subclasses replace ``Network`` and/or ``build``.
+    """
+
+    Network: type[nn.Module] = A2CModelNetwork
+
+    def __init__(self, model_class: str = "a2c") -> None:
+        self.model_class = model_class
+
+    def is_rnn(self) -> bool:
+        return False
+
+    def is_separate_critic(self) -> bool:
+        return False
+
+    def get_value_layer(self) -> nn.Module | None:
+        return None
+
+    def build(self, config: dict[str, Any]) -> nn.Module:
+        net = self.network_builder.build(self.model_class, **config)
+        return self.Network(net, **model_network_kwargs(config))
+
+
+class _A2CModel(BaseModel):
     def __init__(self, network: Any) -> None:
+        BaseModel.__init__(self, "a2c")
         self.network_builder = network
 
-    def build(self, config: dict[str, Any]) -> A2CModelNetwork:
-        net = self.network_builder.build("a2c", **config)
-        return self.network_cls(net, config)
+
+class ModelA2C(_A2CModel):
+    Network = DiscreteNetwork
 
 
-class ModelA2C(ModelBuilderBase):
-    network_cls = DiscreteNetwork
+class ModelA2CMultiDiscrete(_A2CModel):
+    Network = MultiDiscreteNetwork
 
 
-class ModelMultiDiscreteA2C(ModelBuilderBase):
-    network_cls = MultiDiscreteNetwork
+class ModelA2CContinuousLogStd(_A2CModel):
+    Network = ContinuousLogStdNetwork
 
 
-class ModelA2CContinuousLogStd(ModelBuilderBase):
-    network_cls = ContinuousLogStdNetwork
+class ModelA2CContinuous(_A2CModel):
+    Network = ContinuousNetwork
 
 
-class ModelA2CContinuous(ModelBuilderBase):
-    network_cls = ContinuousNetwork
-
-
-class ModelCentralValue(ModelBuilderBase):
+class ModelCentralValue(_A2CModel):
     """``central_value``: the critic of ``config.central_value_config`` (network needs
     ``central_value: True``, so it has a value head only)."""
 
-    network_cls = CentralValueNetwork
+    Network = CentralValueNetwork
 
-    def build(self, config: dict[str, Any]) -> A2CModelNetwork:
-        net = self.network_builder.build("a2c", **config)
+    def build(self, config: dict[str, Any]) -> nn.Module:
+        net = self.network_builder.build(self.model_class, **config)
         if getattr(net, "head_kind", "value") != "value":
             raise ValueError("model central_value needs a network with central_value: True")
-        return self.network_cls(net, config)
+        return self.Network(net, **model_network_kwargs(config))
+
+
+BaseModelNetwork = A2CModelNetwork  # rl_games' name of the wrappers' base class

@@ -10,7 +10,6 @@ state_dict names: ``a2c_network.cnn.*``, ``a2c_network.mlp.*``, ``rnn.rnn.*``, `
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import torch
 from torch import nn
@@ -56,16 +55,15 @@ def build_impala(in_channels: int, depths: list[int]) -> nn.Sequential:
 class ResnetActorCriticNetwork(ActorCriticNetwork):
     """The raw network of ``resnet_actor_critic``; same outputs as ``actor_critic``."""
 
-    def __init__(self, cfg: Any, **kwargs: Any) -> None:
-        if cfg.cnn is None or not cfg.cnn.conv_depths:
+    _strict_params = True
+
+    def _build_encoders(self, input_shape: tuple) -> int:
+        if self.cfg.cnn is None or not self.cfg.cnn.conv_depths:
             raise ValueError("resnet_actor_critic needs cnn.conv_depths (IMPALA stage channels)")
-        if cfg.require_rewards or cfg.require_last_actions:
+        if self.cfg.require_rewards or self.cfg.require_last_actions:
             raise NotImplementedError(
                 "resnet_actor_critic: require_rewards / require_last_actions are not supported"
             )
-        super().__init__(cfg, **kwargs)
-
-    def _build_encoders(self, input_shape: tuple) -> int:
         if self.separate:
             log.warning("resnet_actor_critic has one shared trunk; separate: True is ignored")
             self.separate = False

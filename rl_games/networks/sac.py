@@ -20,8 +20,10 @@ from rl_games.algos.sac.losses import sample_squashed, squash_log_std
 from rl_games.common.running_mean_std import RunningMeanStd
 from rl_games.config.schema import NetworkConfig
 from rl_games.networks.activations import make_initializer
-from rl_games.networks.builder_base import TypedNetworkBuilder
+from rl_games.networks.base_network import BaseNetwork
+from rl_games.networks.builder_base import NetworkBuilder, as_network_config
 from rl_games.networks.mlp import D2RLNet, build_mlp, mlp_output_size
+from rl_games.networks.models import BaseModel, model_network_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +82,19 @@ class DoubleQCritic(nn.Module):
         return self.Q1(x).squeeze(-1), self.Q2(x).squeeze(-1)
 
 
-class SACNetwork(nn.Module):
-    """``actor``, ``critic`` and its Polyak copy ``critic_target`` (built only if ``separate``)."""
+class SACNetwork(BaseNetwork):
+    """``actor``, ``critic`` and its Polyak copy ``critic_target`` (built only if ``separate``).
 
-    def __init__(self, cfg: NetworkConfig, **kwargs: Any) -> None:
+    ``params``: the typed block or a plain dict (unknown keys are errors unless subclassed)."""
+
+    def __init__(self, params: NetworkConfig | dict[str, Any], **kwargs: Any) -> None:
         super().__init__()
+        strict = type(self) is SACNetwork
+        if isinstance(params, dict) and "separate" not in params:
+            params = {**params, "separate": True}  # rl_games' SAC builder reads it as True
+        self.cfg = cfg = as_network_config(params, strict)
+        if not cfg.separate:
+            log.warning("soft_actor_critic with separate: False builds no critic")
         obs_dim = int(kwargs.get("obs_dim") or int(torch.Size(kwargs["input_shape"]).numel()))
         action_dim = int(kwargs.get("action_dim") or kwargs["actions_num"])
         bounds = cfg.log_std_bounds
@@ -101,15 +111,12 @@ class SACNetwork(nn.Module):
             self.critic_target.requires_grad_(False)
 
 
-class SACBuilder(TypedNetworkBuilder):
+class SACBuilder(NetworkBuilder):
     """Network builder ``soft_actor_critic`` (``load(params)`` / ``build(name, **kwargs)``)."""
 
     Network = SACNetwork
 
     def build(self, name: str, **kwargs: Any) -> SACNetwork:
-        assert self.params is not None, "call load(params) before build()"
-        if not self.params.separate:
-            log.warning("soft_actor_critic with separate: False builds no critic")
         return self.Network(self.params, **kwargs)
 
 
@@ -120,9 +127,12 @@ class SACModel(nn.Module):
     ``norm_obs`` never updates it.
     """
 
-    def __init__(self, sac_network: SACNetwork, config: dict[str, Any]) -> None:
+    def __init__(
+        self, sac_network: SACNetwork, normalize_input: bool = False, **kwargs: Any
+    ) -> None:
+        """rl_games' ``Network(sac_network, obs_shape=, normalize_input=, ...)``."""
         super().__init__()
-        self.normalize_input = bool(config.get("normalize_input", False))
+        self.normalize_input = bool(normalize_input)
         if self.normalize_input:
             self.running_mean_std = RunningMeanStd((sac_network.obs_dim,))
         self.sac_network = sac_network
@@ -169,11 +179,15 @@ class SACModel(nn.Module):
         return self.act(input_dict)
 
 
-class ModelSACContinuous:
+class ModelSACContinuous(BaseModel):
     """rl_games model entry ``soft_actor_critic``: ``Model(builder).build(config) -> SACModel``."""
 
+    Network = SACModel
+
     def __init__(self, network: Any) -> None:
+        BaseModel.__init__(self, "sac")
         self.network_builder = network
 
     def build(self, config: dict[str, Any]) -> SACModel:
-        return SACModel(self.network_builder.build("sac", **config), config)
+        net = self.network_builder.build(self.model_class, **config)
+        return self.Network(net, **model_network_kwargs(config))

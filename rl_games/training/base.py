@@ -4,33 +4,43 @@ from __future__ import annotations
 
 import logging
 import math
-import signal
-import threading
 import time
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
 from rl_games.common import distributed as dist_utils
 from rl_games.config.build import to_dict
 from rl_games.config.schema import CommonConfig, Params
 from rl_games.envs import TorchVecEnv, create_vec_env
-from rl_games.envs.registry import accepts_device
+from rl_games.envs.registry import accepts_device, env_seed
 from rl_games.tracking.writer import make_writer
 from rl_games.training.checkpoint import (
     CheckpointError,
+    WriteError,
+    find_non_finite,
     load_checkpoint,
     reward_str,
     save_checkpoint,
 )
+from rl_games.training.divergence import (
+    TrainingDivergedError,
+    all_finite,
+    describe,
+    first_non_finite,
+    non_finite,
+)
 from rl_games.training.observe import ObserverHooks
+from rl_games.training.replicas import ReplicaMixin
 from rl_games.training.resume import apply_resume_state, capture_resume_state, stage_resume_state
-from rl_games.training.stop import WindowMeter
+from rl_games.training.run_dir import close_quietly, create_run_dir, save_failed
+from rl_games.training.state_match import restore_mismatch
+from rl_games.training.stop import TerminateOnSignal, WindowMeter
+
+__all__ = ["TerminateOnSignal", "TrainerBase", "TrainingDivergedError", "build_env"]
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +60,19 @@ def build_env(
     num_actors: int | None = None,
     env_config: dict | None = None,
 ) -> TorchVecEnv:
+    """The env of ``cfg.env_name`` on ``device``. The seed reaches it as ``env_config['seed']``
+    as :func:`rl_games.envs.registry.env_seed` decides (user vecenv types: rl_games' contract)."""
     kwargs = dict(cfg.env_config if env_config is None else env_config)
-    if seed is not None and "seed" not in kwargs:
-        kwargs["seed"] = seed
+    given_seed = env_seed(cfg.env_name, seed, "env_config" in cfg.raw)
+    if given_seed is not None and "seed" not in kwargs:
+        kwargs["seed"] = given_seed
     if "device" not in kwargs and accepts_device(cfg.env_name):
         kwargs["device"] = str(device)  # torch-native envs step on the training device
     env = create_vec_env(cfg.env_name, num_actors or cfg.num_actors, **kwargs)
     return TorchVecEnv(env, device)
 
 
-class TrainerBase:
+class TrainerBase(ReplicaMixin):
     """Run directory, TensorBoard writer, best/last checkpoints, resume and stop conditions."""
 
     #: attributes the rollout carries from one epoch to the next, saved for an exact resume
@@ -84,6 +97,7 @@ class TrainerBase:
         self.value_size = self.env.value_size
         self.epoch_num = 0
         self.frame = 0
+        self.games_to_track = self.cfg.games_to_track  # rl_games' name (observers read it)
         self.best_reward = -math.inf
         self.max_frames = max(self.cfg.max_frames, self.cfg.max_steps)
         self.stop_fn: Callable[[Any], bool] | None = None
@@ -99,6 +113,9 @@ class TrainerBase:
         self._pending_resume: dict[str, Any] | None = None
         self._stats_sync: dist_utils.StatsSync | None = None
         self.start_time = time.perf_counter()
+        self.last_checkpoint: Path | None = None  # the last file this run wrote
+        self._epoch_open = False  # between begin_epoch and end_epoch
+        self._checked_epoch = 0  # the last epoch that passed check_finite_training
 
     # ------------------------------------------------------------------ run dir
     def setup_run_dir(self) -> None:
@@ -108,15 +125,8 @@ class TrainerBase:
         ``algo.writer`` (as rl_games' observers do); ``train()`` calls it for direct users."""
         if self.rank != 0 or self.run_dir is not None:
             return
-        name = self.cfg.full_experiment_name or (
-            self.cfg.name + datetime.now().strftime("_%d-%H-%M-%S")
-        )
-        self.run_dir = Path(self.cfg.train_dir) / name
+        self.run_dir = create_run_dir(self.params)  # WriteError / ConfigError: one clear line
         self.nn_dir = self.run_dir / "nn"
-        self.nn_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "summaries").mkdir(parents=True, exist_ok=True)
-        with open(self.run_dir / "config.yaml", "w") as fh:
-            yaml.safe_dump({"params": to_dict(self.params)}, fh, sort_keys=False)
         self.writer = make_writer(self.run_dir / "summaries")
         log.info("run directory: %s", self.run_dir)
 
@@ -134,7 +144,20 @@ class TrainerBase:
     def save(self, filename: str) -> Path | None:
         if self.rank != 0 or self.nn_dir is None:
             return None
-        return save_checkpoint(self.nn_dir / filename, self.full_state())
+        return self._write(filename, self.full_state())
+
+    def _write(self, filename: str, state: dict[str, Any]) -> Path:
+        """The one place checkpoints are written: never with nan/inf weights."""
+        assert self.nn_dir is not None
+        bad = find_non_finite(state)
+        if bad is not None:
+            raise self._diverged({}, bad, refused=filename)
+        try:
+            self.last_checkpoint = save_checkpoint(self.nn_dir / filename, state)
+        except WriteError as exc:  # e.g. a full disk: stop, the files written so far intact
+            close_quietly(self.writer)
+            raise WriteError(save_failed(exc, self.last_checkpoint, self.cfg.train_dir)) from None
+        return self.last_checkpoint
 
     def restore(self, path: str | Path) -> None:
         """Load a checkpoint (ours or rl_games') to continue training from it."""
@@ -144,11 +167,9 @@ class TrainerBase:
         except (KeyError, RuntimeError, ValueError) as exc:
             if isinstance(exc, CheckpointError):
                 raise
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            raise CheckpointError(
-                f"checkpoint '{path}' does not fit this config: {type(exc).__name__}: {detail}"
-            ) from None
+            raise CheckpointError(restore_mismatch(self, path, state, exc)) from None
         self._pending_resume = stage_resume_state(self, state)
+        self._checked_epoch = self.epoch_num
         log.info(
             "=> restored checkpoint '%s' (epoch %d, frame %d)", path, self.epoch_num, self.frame
         )
@@ -204,8 +225,66 @@ class TrainerBase:
 
     def flush_pending_best(self) -> None:
         if self._pending_best is not None and self.nn_dir is not None:
-            save_checkpoint(self.nn_dir / self.cfg.name, self._pending_best)
-            self._pending_best = None
+            pending, self._pending_best = self._pending_best, None
+            self._write(self.cfg.name, pending)
+
+    # ------------------------------------------------------------------ epochs and divergence
+    def begin_epoch(self) -> None:
+        self.epoch_num += 1
+        self._epoch_open = True
+
+    def end_epoch(self, frames: int) -> None:
+        """The epoch's frames are counted: epoch and frame describe the same epoch again."""
+        self.frame += frames
+        self._epoch_open = False
+
+    def abandon_epoch(self, reason: str | None) -> str:
+        """After KeyboardInterrupt (a second signal): an unfinished epoch is not counted, so a
+        checkpoint's ``epoch`` and ``frame`` are those of the last complete epoch."""
+        if self._epoch_open:
+            self._epoch_open = False
+            self.epoch_num -= 1
+            log.warning(
+                "epoch %d was cut short: the last checkpoint counts %d epochs (frame %d); its "
+                "weights may include part of the cut epoch's update",
+                self.epoch_num + 1,
+                self.epoch_num,
+                self.frame,
+            )
+        return reason or "interrupted"
+
+    def check_finite_training(self, losses: Mapping[str, float]) -> None:
+        """Raise :class:`TrainingDivergedError` if a loss mean (or gradient norm) of the epoch,
+        or any weight or normalizer tensor, is nan or inf. One host sync; call it once per
+        epoch (PPO) or print interval (SAC), after the update and before any checkpoint."""
+        bad = non_finite(losses)
+        tensors = self.replica_tensors()
+        if not bad and bool(all_finite(tensors.values())):
+            self._checked_epoch = self.epoch_num
+            return
+        name = first_non_finite(tensors)
+        raise self._diverged(bad, None if name is None else _label(name))
+
+    def _diverged(
+        self, losses: Mapping[str, float], tensor: str | None, refused: str | None = None
+    ) -> TrainingDivergedError:
+        """Write a pending best (a state that passed the check), close the writer, and build
+        the error (the caller raises it)."""
+        pending, self._pending_best = self._pending_best, None
+        if pending is not None and self.nn_dir is not None and find_non_finite(pending) is None:
+            self.last_checkpoint = save_checkpoint(self.nn_dir / self.cfg.name, pending)
+        self.writer.close()
+        return TrainingDivergedError(
+            describe(
+                self.epoch_num,
+                self.frame,
+                self._checked_epoch,
+                losses,
+                tensor,
+                self.last_checkpoint,
+                refused,
+            )
+        )
 
     # ------------------------------------------------------------------ stopping
     def stop_reason(self, mean_reward: float | None) -> str | None:
@@ -283,98 +362,13 @@ class TrainerBase:
             log.warning("training interrupted (%s): saving a last checkpoint", how)
             self.save(f"last_{name}_ep_{self.epoch_num}_rew_{rew}")
 
-    # ------------------------------------------------------------------ multi-process (torchrun)
-    def replica_modules(self) -> list[torch.nn.Module]:
-        """Modules kept identical on every rank (parameters broadcast, normalizers merged)."""
-        model = getattr(self, "model", None)
-        return [model] if isinstance(model, torch.nn.Module) else []
 
-    def replica_tensors(self, buffers: bool = True) -> dict[str, torch.Tensor]:
-        """Named tensors that every rank must hold bitwise-identically; trainers may add more."""
-        out: dict[str, torch.Tensor] = {}
-        for i, module in enumerate(self.replica_modules()):
-            named = [*module.named_parameters(), *(module.named_buffers() if buffers else ())]
-            out.update((f"{i}.{name}", t) for name, t in named)
-        return out
-
-    def all_reduce_gradients(self, params: Any) -> None:
-        """Average ``params``' gradients over ranks (one flattened all-reduce); no-op alone."""
-        if self.world_size > 1:
-            dist_utils.all_reduce_gradients(params, self.world_size)
-
-    def broadcast_replicas(self) -> None:
-        """Training start (after any restore): rank 0's parameters and buffers on every rank."""
-        if self.world_size <= 1:
-            return
-        dist_utils.broadcast_tensors(self.replica_tensors().values())
-        if getattr(self.cfg, "multi_gpu_sync_stats", True):
-            mode = getattr(self.cfg, "multi_gpu_sync_stats_mode", "pooled")
-            self._stats_sync = dist_utils.StatsSync(self.replica_modules(), mode)
-
-    def sync_stats(self) -> None:
-        """Merge normalizer statistics across ranks (every epoch, after the update)."""
-        if self._stats_sync is not None:
-            self._stats_sync.sync()
-
-    def decide_stop(self, mean_reward: float | None) -> str | None:
-        """``stop_reason`` on rank 0 (any rank's interrupt too), agreed so all ranks leave together."""
-        if self.world_size <= 1:
-            return self.stop_reason(mean_reward)
-        if self.rank == 0:
-            reason = self.stop_reason(mean_reward)
-        else:
-            reason = "interrupted" if self.interrupt_requested is not None else None
-        agreed = dist_utils.agree_stop(reason)
-        if agreed == "interrupted" and self.interrupt_requested is None:
-            self.interrupt_requested = "signal to another rank"
-        return agreed
-
-    def finish_replicas(self, reason: str | None) -> None:
-        """End of training: check (log) that all ranks hold the same bits; test dump hook."""
-        if self.world_size <= 1 or reason == "interrupted":
-            return
-        state = self.replica_tensors(buffers=self._stats_sync is not None)
-        dist_utils.check_replicas(state, self.rank)
-        extra = {"epoch": self.epoch_num, "frame": self.frame, "lr": getattr(self, "last_lr", None)}
-        dist_utils.maybe_dump_state({**state, **extra}, self.rank)
-
-
-class TerminateOnSignal:
-    """SIGINT / SIGTERM while training.
-
-    Without a trainer: SIGTERM becomes KeyboardInterrupt (the loop saves a last checkpoint).
-    With ``TerminateOnSignal(trainer)``: the first signal sets ``trainer.interrupt_requested``;
-    ``stop_reason`` ends the run after the current epoch, so the last checkpoint sits on an epoch
-    boundary and resumes exactly. A second signal raises KeyboardInterrupt at once.
-    """
-
-    def __init__(self, trainer: Any = None) -> None:
-        self.trainer = trainer
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> TerminateOnSignal:
-        if self.trainer is not None:
-            self.trainer.interrupt_requested = None
-        if threading.current_thread() is threading.main_thread():
-            sigs = (
-                (signal.SIGTERM, signal.SIGINT) if self.trainer is not None else (signal.SIGTERM,)
-            )
-            for sig in sigs:
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        name = signal.Signals(signum).name
-        trainer = self.trainer
-        if trainer is None or trainer.interrupt_requested is not None:
-            raise KeyboardInterrupt(name)
-        trainer.interrupt_requested = name
-        log.warning("%s: stopping after this epoch (send it again to stop at once)", name)
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        self._old.clear()
+def _label(name: str) -> str:
+    """``replica_tensors`` names for messages: ``0.x`` -> ``model.x``, ``1.x`` -> ``central_value.x``."""
+    index, dot, rest = name.partition(".")
+    if dot and index.isdigit():
+        return f"{('model', 'central_value')[int(index)] if int(index) < 2 else 'module' + index}.{rest}"
+    return name
 
 
 def _cpu_copy(obj: Any) -> Any:

@@ -1,7 +1,8 @@
 """``--play`` for SAC: deterministic actions are ``tanh(mu)`` rescaled per dim to the Box.
 
-The game loop, the per-game ``reward: x steps: y`` lines and the final ``av reward: x av steps:
-y`` line are the PPO player's (``PPOPlayer.run``); only the model and the restore differ.
+The game loop, the per-game ``reward: x steps: y`` lines, the final ``av reward: x av steps: y``
+line and rl_games' player API (``get_action`` & co.) are :class:`BasePlayer`'s; only the model
+and the restore differ.
 """
 
 from __future__ import annotations
@@ -9,34 +10,24 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from rl_games.config.schema import Params
-from rl_games.envs import TorchVecEnv
-from rl_games.training.base import build_env, resolve_device
+import torch
+
 from rl_games.training.checkpoint import CheckpointError, load_checkpoint
-from rl_games.training.player import PPOPlayer
+from rl_games.training.player_base import BasePlayer
+from rl_games.training.state_match import load_module_state
 
 log = logging.getLogger(__name__)
 
 
-class SACPlayer(PPOPlayer):
-    """Plays a SAC actor; ``model.act`` returns actions in [-1, 1] that ``run`` rescales."""
+class SACPlayer(BasePlayer):
+    """Plays a SAC actor; ``model.act`` returns actions in [-1, 1], rescaled to the Box."""
 
-    def __init__(self, params: Params, env: TorchVecEnv | None = None) -> None:
+    def build_model(self) -> torch.nn.Module:
         from rl_games.algos.sac.agent import box_bounds, build_sac_model
 
-        self.params, cfg = params, params.config
-        self.pcfg = cfg.player
-        self.device = resolve_device(self.pcfg.device_name or cfg.device_name or cfg.device)
-        num = self.pcfg.num_actors or max(1, min(cfg.num_actors, self.pcfg.games_num))
-        self.env = env or build_env(
-            cfg, params.seed, self.device, num_actors=num, env_config=self.pcfg.env_config
-        )
-        self.model = build_sac_model(params, self.env, self.device)
-        self.model.eval()
-        self.is_continuous = True
-        low, high = box_bounds(self.env.action_space, self.device)
-        self.scale, self.bias = (high - low) / 2, (high + low) / 2
-        self._init_player_api()
+        model = build_sac_model(self.params, self.env, self.device)
+        self.set_action_box(*box_bounds(self.env.action_space, self.device))
+        return model
 
     def restore(self, path: str | Path) -> None:
         """Loads ``actor`` (strict), ``critic``/``critic_target`` and ``running_mean_std``."""
@@ -47,10 +38,11 @@ class SACPlayer(PPOPlayer):
                 "is it a SAC checkpoint?"
             )
         net = self.model.sac_network
-        net.actor.load_state_dict(state["actor"])
+        load_module_state(net.actor, state["actor"], path, "actor")
         if "critic" in state and hasattr(net, "critic"):
-            net.critic.load_state_dict(state["critic"])
-            net.critic_target.load_state_dict(state.get("critic_target", state["critic"]))
+            load_module_state(net.critic, state["critic"], path, "critic")
+            target = state.get("critic_target", state["critic"])
+            load_module_state(net.critic_target, target, path, "critic_target")
         if self.model.normalize_input:
             if "running_mean_std" in state:
                 self.model.running_mean_std.load_state_dict(state["running_mean_std"])

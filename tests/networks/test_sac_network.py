@@ -3,18 +3,17 @@ target initialisation, and strict loading of an rl_games checkpoint."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 import torch
+from conftest import DATA
 
 from rl_games.builders import MODELS, NETWORKS
 from rl_games.config.loader import Parser
 from rl_games.config.schema import NetworkConfig
 from rl_games.training.checkpoint import load_checkpoint
 
-REFERENCE_CKPT = Path("/work/shared/reference/rl_games_checkpoints/sac_pendulum_envpool.pth")
+REFERENCE_CKPT = DATA / "rl_games_1.6.5" / "sac_pendulum_envpool.pth"
 
 
 def build(normalize_input: bool = False, **network: Any) -> torch.nn.Module:
@@ -102,7 +101,6 @@ def test_norm_obs_never_updates_statistics() -> None:
     assert model.running_mean_std.count.item() == 11
 
 
-@pytest.mark.skipif(not REFERENCE_CKPT.is_file(), reason="rl_games reference checkpoint absent")
 def test_loads_rl_games_checkpoint_strictly() -> None:
     state = load_checkpoint(REFERENCE_CKPT)
     model = build(normalize_input=True)

@@ -15,7 +15,7 @@ import torch
 from rl_games.algos.central_value import build_central_value, load_critic_only, trains_actor_value
 from rl_games.algos.ppo.diagnostics import write_diagnostics
 from rl_games.algos.ppo.rollout import play_steps
-from rl_games.algos.ppo.update import prepare_batch, train_epoch_updates
+from rl_games.algos.ppo.update import prepare_batch, train_epoch_updates, training_stats
 from rl_games.builders import build_model
 from rl_games.common import distributed as dist_utils
 from rl_games.common import schedulers
@@ -24,6 +24,7 @@ from rl_games.common.threads import intra_op_threads, rollout_threads
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, PPOConfig
 from rl_games.envs import TorchVecEnv
+from rl_games.envs.base import actor_observation
 from rl_games.storage.rollout import RolloutStorage
 from rl_games.training.base import TerminateOnSignal, TrainerBase
 from rl_games.training.checkpoint import load_optimizer_state
@@ -108,6 +109,7 @@ class PPOAgent(TrainerBase):
         obs_space = self.env.observation_space
         self.obs_shape = obs_input_shape(obs_space)
         self.dict_obs = isinstance(obs_space, gym.spaces.Dict)
+        self.obs_space = obs_space
         self.use_action_masks = bool(cfg.use_action_masks and self.env.has_action_masks())
         if cfg.use_action_masks and not self.use_action_masks:
             log.warning("config.use_action_masks is set but the env has no action masks")
@@ -214,11 +216,8 @@ class PPOAgent(TrainerBase):
         return self.env.get_action_masks() if self.use_action_masks else None
 
     def actor_obs(self, obs: Any) -> Any:
-        """The actor's input: ``obs['obs']`` of an ``{'obs', 'states'}`` observation (``states``
-        feed a central-value critic, not the actor); other observations as they are."""
-        if isinstance(obs, dict) and not self.dict_obs:
-            return obs["obs"]
-        return obs
+        """The actor's input (:func:`rl_games.envs.base.actor_observation`)."""
+        return actor_observation(obs, self.obs_space)
 
     def env_actions(self, actions: torch.Tensor) -> torch.Tensor:
         if self.is_continuous and self.cfg.clip_actions:
@@ -343,16 +342,17 @@ class PPOAgent(TrainerBase):
         self.hooks.after_clear_stats()
         self.start_time = time.perf_counter()
         mean_reward, reason = None, None
-        try:
-            with TerminateOnSignal(self):
+        with TerminateOnSignal(self) as signals:
+            try:
                 while reason is None:
-                    self.epoch_num += 1
+                    self.begin_epoch()
                     n = self.cfg.epochs_between_resets
                     if n > 0 and self.epoch_num > 1 and (self.epoch_num - 1) % n == 0:
                         self.reset_envs()  # every n epochs: all envs start fresh episodes
                     stats = self.train_epoch()
                     self.sync_stats()
-                    self.frame += self.batch_size * self.world_size
+                    self.end_epoch(self.batch_size * self.world_size)
+                    self.check_finite_training(training_stats(stats))
                     self.episodes.flush(self.cfg.horizon_length)
                     mean = self.episodes.mean_reward()
                     mean_reward = None if mean is None else float(mean[0])
@@ -360,11 +360,14 @@ class PPOAgent(TrainerBase):
                     self.maybe_save_best(mean_reward)
                     self.maybe_save_periodic(mean_reward)
                     reason = self.decide_stop(mean_reward)
-        except KeyboardInterrupt:
-            reason = "interrupted"
-        self.finish_replicas(reason)
-        self.save_on_stop(reason, mean_reward)
-        self.writer.close()
+                signals.protect()  # the final checkpoint is written whatever signals follow
+            except KeyboardInterrupt:
+                signals.protect()
+                reason = self.abandon_epoch(reason)
+            self.finish_replicas(reason)
+            self.save_on_stop(reason, mean_reward)
+            signals.saved()
+            self.writer.close()
         return mean_reward
 
     def log_epoch(self, st: dict[str, float]) -> None:

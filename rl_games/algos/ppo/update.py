@@ -163,7 +163,7 @@ def clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> torch.Tensor:
     """
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
-        return torch.zeros(())
+        return torch.zeros((), device=params[0].device if params else None)
     g0 = grads[0]
     if g0.device.type not in ("cpu", "cuda") or any(
         g.device != g0.device or g.dtype != g0.dtype or g.layout != torch.strided for g in grads
@@ -172,6 +172,11 @@ def clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> torch.Tensor:
     total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads, 2.0)), 2.0)
     torch._foreach_mul_(grads, torch.clamp(float(max_norm) / (total + 1e-6), max=1.0))
     return total
+
+
+def training_stats(stats: dict[str, Any]) -> dict[str, float]:
+    """The epoch's loss means, KL and gradient norm (what the divergence check reads)."""
+    return {k: v for k, v in stats.items() if isinstance(v, float) and not k.endswith("_time")}
 
 
 def _rows(v: Any, start: int, stop: int) -> Any:
@@ -206,8 +211,8 @@ def train_epoch_updates(agent: PPOAgent, batch: dict[str, torch.Tensor]) -> dict
                 p.grad = None
             loss.backward()
             agent.reduce_gradients()
-            if cfg.truncate_grads:
-                clip_grad_norm(params, cfg.grad_norm)
+            if cfg.truncate_grads:  # its mean is read with the losses: nan/inf stop the run
+                out["grad_norm"] = clip_grad_norm(params, cfg.grad_norm)
             agent.optimizer.step()
             if agent.is_continuous:  # KL of later mini-epochs is measured against this policy
                 batch["mus"][start : start + mb_size] = out.pop("new_mus")

@@ -215,35 +215,41 @@ class SACAgent(TrainerBase):
             return None
         self.setup_run_dir()
         self.broadcast_replicas()  # torchrun: rank 0's weights everywhere (after any restore)
-        self.obs = self.env.reset()
-        self.model.update_obs_stats(self.obs)
+        self.obs = reset_obs = self.env.reset()
         self.prev_dones.zero_()
         self.resume_envs()  # on a resume: carried obs/dones, episode stats, RNG, env snapshot
+        if self.obs is reset_obs:  # an exact resume carries on with the saved obs instead
+            self.model.update_obs_stats(self.obs)  # each fresh frame counted once
+        mean = self.episodes.mean_reward()  # a resume's restored windows (None on a fresh run)
+        self._mean_reward = None if mean is None else float(mean[0])
         self.hooks.after_clear_stats()
         self.start_time = time.perf_counter()
         self._reset_interval()
         reason = None
-        try:
-            with TerminateOnSignal(self):
+        with TerminateOnSignal(self) as signals:
+            try:
                 while reason is None:
-                    self.epoch_num += 1
+                    self.begin_epoch()
                     self.train_epoch()
                     self.sync_stats()
-                    self.frame += self.frames_per_epoch
+                    self.end_epoch(self.frames_per_epoch)
                     self._iv["frames"] += self.frames_per_epoch
                     if time.perf_counter() - self._iv["t0"] >= PRINT_INTERVAL_S:
                         self.log_interval()
                     self.maybe_save_best(self._mean_reward)
                     self._maybe_save_periodic()
                     reason = self.decide_stop(self._mean_reward)
-        except KeyboardInterrupt:
-            reason = "interrupted"
-        self.finish_replicas(reason)
-        self.log_interval()
-        if reason != "score_to_win":  # score_to_win saves the best itself
-            self.maybe_save_best(self._mean_reward)
-        self.save_on_stop(reason, self._mean_reward)
-        self.writer.close()
+                signals.protect()  # the final checkpoint is written whatever signals follow
+            except KeyboardInterrupt:
+                signals.protect()
+                reason = self.abandon_epoch(reason)
+            self.finish_replicas(reason)
+            self.log_interval()
+            if reason != "score_to_win":  # score_to_win saves the best itself
+                self.maybe_save_best(self._mean_reward)
+            self.save_on_stop(reason, self._mean_reward)
+            signals.saved()
+            self.writer.close()
         return self._mean_reward
 
     def replica_tensors(self, buffers: bool = True) -> dict[str, torch.Tensor]:
@@ -268,6 +274,8 @@ class SACAgent(TrainerBase):
         frames = iv["frames"]
         if frames <= 0:
             return
+        losses = self.stats.means()
+        self.check_finite_training(losses)  # nan/inf losses or weights stop the run
         fps_step = frames / max(iv["step_time"], 1e-9)
         fps_play = frames / max(iv["play_time"], 1e-9)
         fps_total = frames / max(now - iv["t0"], 1e-9)
@@ -277,7 +285,7 @@ class SACAgent(TrainerBase):
         w.add_scalar("performance/step_inference_rl_update_fps", fps_total, frame)
         w.add_scalar("performance/rl_update_time", iv["update_time"], frame)
         w.add_scalar("performance/step_time", iv["step_time"], frame)
-        for key, value in self.stats.means().items():
+        for key, value in losses.items():
             w.add_scalar(f"losses/{key}", value, frame)
         w.add_scalar("info/alpha", float(self.log_alpha.detach().exp()), frame)
         w.add_scalar("info/epochs", self.epoch_num, frame)
@@ -288,6 +296,10 @@ class SACAgent(TrainerBase):
         self._reset_interval()
 
     # ------------------------------------------------------------------ checkpoints
+    def full_state(self) -> dict[str, Any]:
+        self._flush_episodes()  # games finished since the last read belong in the checkpoint
+        return super().full_state()
+
     def get_full_state_weights(self) -> dict[str, Any]:
         m = self.model
         state: dict[str, Any] = {
@@ -308,6 +320,7 @@ class SACAgent(TrainerBase):
             state["running_mean_std"] = m.running_mean_std.state_dict()
         if self.cfg.save_replay_buffer:
             state["replay_buffer"] = self.replay.state_dict()
+            state["replay_rows_offered"] = self.replay.rows_offered  # the update gate (ours)
         if self.cfg.capability_manifest is not None:
             state["capability_manifest"] = self.cfg.capability_manifest
         return state
@@ -335,3 +348,13 @@ class SACAgent(TrainerBase):
             self.env.set_env_state(state["env_state"])
         if "replay_buffer" in state:
             self.replay.load_state_dict(state["replay_buffer"])
+            self.replay.rows_offered = int(state.get("replay_rows_offered", len(self.replay)))
+        else:
+            log.warning(
+                "resume: the checkpoint holds no replay buffer (save_replay_buffer: False), so "
+                "training restarts from an empty buffer: no update runs until batch_size (%d) "
+                "new transitions are stored, and the first updates sample only fresh data. The "
+                "run is not the continuation of the saved one; set save_replay_buffer: True for "
+                "an exact resume (docs/sac.md)",
+                self.batch_size,
+            )

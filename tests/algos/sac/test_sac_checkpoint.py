@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import torch
 import yaml
+from conftest import DATA
 
 from rl_games.algos.sac.agent import SACAgent
 from rl_games.runner import Runner
 from rl_games.training.checkpoint import load_checkpoint
 
-REFERENCE_CKPT = Path("/work/shared/reference/rl_games_checkpoints/sac_pendulum_envpool.pth")
-REFERENCE_CFG = Path("/work/shared/reference/configs/baseline_sac_pendulum_envpool_cpu.yaml")
+REFERENCE_CKPT = DATA / "rl_games_1.6.5" / "sac_pendulum_envpool.pth"
+REFERENCE_CFG = DATA / "rl_games_1.6.5" / "sac_pendulum_envpool.yaml"
 
 SAC_KEYS = {
     "actor",
@@ -112,7 +112,6 @@ def test_resume_continues_training(tmp_path: Path) -> None:
     assert resumed.epoch_num == 30 and resumed.num_updates == before + 30 - 12 - 7
 
 
-@pytest.mark.skipif(not REFERENCE_CKPT.is_file(), reason="rl_games reference checkpoint absent")
 def test_restores_rl_games_checkpoint() -> None:
     params = Runner().load(yaml.safe_load(REFERENCE_CFG.read_text()))
     agent = SACAgent("run", params)
