@@ -31,7 +31,6 @@ import torch
 import yaml
 from hostload import cpu_busy_s  # benchmarks/hostload.py (scripts run from benchmarks/)
 
-from rl_games.algos.ppo import rollout, update
 from rl_games.builders import ALGORITHMS
 from rl_games.common import compile as C
 from rl_games.runner import Runner, seed_everything
@@ -53,9 +52,11 @@ def build_agent(cfg: str, sets: list[str]) -> Any:
 def epoch(agent: Any) -> tuple[float, float, float, float]:
     """(rollout s, update s, epoch s, main-thread CPU s) of one PPO epoch."""
     c0, w0 = time.thread_time(), time.perf_counter()
-    rollout.play_steps(agent)
+    batch_dict = agent.play_steps()
     w1 = time.perf_counter()
-    update.train_epoch_updates(agent, update.prepare_batch(agent))
+    agent.prepare_dataset(batch_dict)
+    agent.set_train()
+    agent.train_mini_epochs()
     w2 = time.perf_counter()
     agent.episodes.flush(agent.cfg.horizon_length)
     return w1 - w0, w2 - w1, w2 - w0, time.thread_time() - c0

@@ -5,11 +5,11 @@ Built-in entries are registered lazily (importing this module imports no algorit
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 from rl_games.registry import Registry
+from rl_games.utils.imports import lazy_callable, resolve_lazy
 
 ALGORITHMS: Registry[Callable[..., Any]] = Registry("algorithm")
 PLAYERS: Registry[Callable[..., Any]] = Registry("player")
@@ -18,25 +18,14 @@ NETWORKS: Registry[Callable[..., Any]] = Registry("network builder")
 
 
 def _lazy(path: str) -> Callable[..., Any]:
-    """A factory that imports ``module:attr`` on first call."""
-    module, attr = path.split(":")
-
-    def factory(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
-
-    factory.__qualname__ = f"lazy({path})"
-    factory.lazy_target = path  # type: ignore[attr-defined]
-    return factory
+    """A factory that imports ``module:attr`` on first call (``lazy_target`` holds the spec)."""
+    return lazy_callable(path)
 
 
 def resolve_entry(entry: Any) -> Any:
     """The class behind a registry entry: a lazy built-in factory is imported, anything else is
     returned as registered (a user class or factory function)."""
-    path = getattr(entry, "lazy_target", None)
-    if path is None:
-        return entry
-    module, attr = path.split(":")
-    return getattr(importlib.import_module(module), attr)
+    return resolve_lazy(entry)
 
 
 ALGORITHMS.register("a2c_continuous", _lazy("rl_games.algos.ppo.agent:PPOAgent"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import random
@@ -23,34 +22,24 @@ from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.loader import plain_containers
 from rl_games.config.schema import Params
 from rl_games.training.console import ensure_console
+from rl_games.utils.imports import import_module_for
+from rl_games.utils.imports import resolve_callable as _resolve_callable
 
 log = logging.getLogger(__name__)
 
-SINGLE_AGENT_VECENVS = {"ENVPOOL", "GYMNASIUM", "TORCH"}
-
 
 def known_num_agents(env_name: str | None) -> int | None:
-    """1 for env names served by our built-in single-agent vecenvs; None when unknown."""
-    from rl_games.envs.registry import ENV_CONFIGURATIONS
+    """Agents per env of a registered env name when known before building it, else None."""
+    from rl_games.envs.registry import known_num_agents as registered_num_agents
 
-    if env_name in ENV_CONFIGURATIONS:
-        entry = ENV_CONFIGURATIONS.get(env_name)
-        if entry.get("vecenv_type") in SINGLE_AGENT_VECENVS and not entry.get("env_creator"):
-            return 1
-    return None
+    return registered_num_agents(env_name)
 
 
-def resolve_callable(spec: str) -> Callable[..., Any]:
-    """'pkg.mod:fn' or 'pkg.mod.fn' -> the function."""
-    module, sep, attr = spec.partition(":")
-    if not sep:
-        module, _, attr = spec.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError(
-            [Problem("params.config.stop_fn", f"cannot import '{spec}': {exc}")]
-        ) from None
+def resolve_callable(
+    spec: str, path_for_errors: str = "params.config.stop_fn"
+) -> Callable[..., Any]:
+    """'pkg.mod:fn' or 'pkg.mod.fn' -> the function (:mod:`rl_games.utils.imports`)."""
+    return _resolve_callable(spec, path_for_errors)
 
 
 def seed_everything(seed: int) -> None:
@@ -116,23 +105,16 @@ class Runner:
         for name in mods if isinstance(mods, list) else []:
             if not isinstance(name, str):
                 continue  # the parser reports the type
-            try:
-                importlib.import_module(name)
-            except ImportError as exc:
-                path = "params.config.import_modules"
-                problem = Problem(path, f"cannot import '{name}': {exc}")
-                raise ConfigError([problem], source) from None
+            import_module_for(name, "params.config.import_modules", source)
 
     @staticmethod
     def _register_vecenv_type(params: Params) -> None:
+        """``config.vecenv_type`` registers an unknown ``config.env_name`` with that type."""
         from rl_games.envs.registry import ENV_CONFIGURATIONS, register_env
 
         cfg = params.config
         if cfg.vecenv_type and cfg.env_name not in ENV_CONFIGURATIONS:
-            register_env(
-                cfg.env_name,
-                {"vecenv_type": cfg.vecenv_type, "env_creator": None, "default_env_config": {}},
-            )
+            register_env(cfg.env_name, {"vecenv_type": cfg.vecenv_type})
 
     def check_training(self) -> None:
         """Raise the loaded config's training-only problems (batch / minibatch geometry, ...)
@@ -272,9 +254,7 @@ class Runner:
         agent.stop_fn = stop_fn
         agent.observer = observer
         if args.get("checkpoint") and args.get("load_critic_only"):
-            from rl_games.algos.central_value import load_critic_only
-
-            load_critic_only(agent, args["checkpoint"])  # only the central value's weights
+            agent.restore_central_value_function(args["checkpoint"])  # only the critic's weights
         elif args.get("checkpoint"):
             agent.restore(args["checkpoint"])
         if args.get("sigma") is not None:

@@ -51,6 +51,20 @@ FACADE_NAMES = {
         "SACPlayer",
     ],
     "rl_games.common.player": ["BasePlayer"],
+    "rl_games.algos_torch.a2c_continuous": ["A2CAgent"],
+    "rl_games.algos_torch.a2c_discrete": ["DiscreteA2CAgent"],
+    "rl_games.algos_torch.central_value": ["CentralValueTrain"],
+    "rl_games.algos_torch.running_mean_std": ["RunningMeanStd", "RunningMeanStdObs"],
+    "rl_games.common.a2c_common": [
+        "A2CBase",
+        "ContinuousA2CBase",
+        "DiscreteA2CBase",
+        "swap_and_flatten01",
+    ],
+    "rl_games.common.datasets": ["PPODataset"],
+    "rl_games.common.experience": ["ExperienceBuffer"],
+    "rl_games.common.object_factory": ["ObjectFactory"],
+    "rl_games.algos_torch.sac_agent": ["SACAgent"],
     "rl_games.algos_torch.torch_ext": [
         "load_checkpoint",
         "save_checkpoint",
@@ -430,3 +444,37 @@ def test_isaac_observer_without_a_writer_is_silent() -> None:
     assert observer.episode_means() == {"rew": 1.0}
     observer.after_print_stats(1, 1, 1.0)
     assert observer.episode_means() == {}
+
+
+def test_ppo_facades_are_our_classes() -> None:
+    """rl_games' PPO class names are our one PPO agent, storage and critic (no copies)."""
+    from rl_games.algos.central_value import CentralValueTrain
+    from rl_games.algos.ppo.agent import PPOAgent
+    from rl_games.algos_torch import a2c_continuous, a2c_discrete, central_value
+    from rl_games.common import a2c_common, datasets, experience, object_factory
+    from rl_games.registry import Registry
+    from rl_games.storage.dataset import PPODataset
+    from rl_games.storage.rollout import ExperienceBuffer
+
+    agents = (a2c_continuous.A2CAgent, a2c_discrete.DiscreteA2CAgent, a2c_common.A2CBase)
+    assert all(cls is PPOAgent for cls in agents)
+    assert a2c_common.ContinuousA2CBase is a2c_common.DiscreteA2CBase is PPOAgent
+    assert central_value.CentralValueTrain is CentralValueTrain
+    assert datasets.PPODataset is PPODataset and experience.ExperienceBuffer is ExperienceBuffer
+    factory = object_factory.ObjectFactory()
+    assert isinstance(factory, Registry)
+    factory.register_builder("x", lambda **kwargs: kwargs)
+    assert factory.create("x", a=1) == {"a": 1}
+
+
+def test_ppo_dataset_minibatches_are_contiguous_views_with_whole_sequences() -> None:
+    from rl_games.common.datasets import PPODataset
+
+    data = PPODataset(16, 8, False, True, torch.device("cpu"), 4)
+    rows = torch.arange(16.0)
+    states = torch.arange(4.0).reshape(1, 1, 4, 1)  # [S, layers, sequences, units]
+    data.update_values_dict({"obs": rows, "rnn_states": states, "rnn_masks": None})
+    assert len(data) == 2 and "rnn_masks" not in data.values_dict
+    mb = data[1]
+    assert mb["obs"].tolist() == list(range(8, 16)) and mb["obs"]._base is rows
+    assert mb["rnn_states"].flatten().tolist() == [2.0, 3.0]  # sequences 2 and 3, whole

@@ -129,3 +129,69 @@ def test_rl_games_factory_calls_register_builder_and_create() -> None:
         reg.create("constant")
     with pytest.raises(RegistryError, match="did you mean 'mine'"):
         reg.create("mnie")
+
+
+# ---- the one module:attr resolver (rl_games.utils.imports) -----------------------------------
+
+
+@pytest.mark.parametrize("spec", ["os.path:join", "os.path.join"])
+def test_resolver_accepts_both_spellings(spec: str) -> None:
+    import os.path
+
+    from rl_games.utils.imports import resolve_callable
+
+    assert resolve_callable(spec, "params.config.stop_fn") is os.path.join
+
+
+def test_resolver_reads_a_dotted_attribute_after_the_colon() -> None:
+    import collections
+
+    from rl_games.utils.imports import resolve_callable
+
+    found = resolve_callable("collections:OrderedDict.fromkeys", "k")
+    assert found == collections.OrderedDict.fromkeys
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_such_module_xyz:fn", "cannot import 'no_such_module_xyz:fn'"),
+        ("os.path:no_such_fn", "cannot import 'os.path:no_such_fn'"),
+        ("nodots", "'nodots' is not 'pkg.module:function' or 'pkg.module.function'"),
+        ("math:pi", "'math:pi' resolves to a float, not a callable"),
+    ],
+)
+def test_resolver_errors_name_the_config_key(spec: str, message: str) -> None:
+    from rl_games.config.errors import ConfigError
+    from rl_games.utils.imports import resolve_callable
+
+    with pytest.raises(ConfigError) as info:
+        resolve_callable(spec, "params.config.some_key")
+    assert f"params.config.some_key: {message}" in str(info.value)
+
+
+def test_lazy_callable_imports_on_first_call_and_keeps_missing_package_errors() -> None:
+    from rl_games.utils.imports import lazy_callable, resolve_lazy
+
+    join = lazy_callable("os.path:join")
+    assert join("a", "b") == "a/b" and join.lazy_target == "os.path:join"
+    import os.path
+
+    assert resolve_lazy(join) is os.path.join and resolve_lazy(len) is len
+    missing = lazy_callable("rlrunner_no_such_pkg.mod:fn")
+    with pytest.raises(ModuleNotFoundError) as info:
+        missing()
+    assert info.value.name == "rlrunner_no_such_pkg"
+    with pytest.raises(ValueError):
+        lazy_callable("nodots")
+
+
+def test_builders_and_stop_fn_use_the_one_resolver() -> None:
+    from rl_games.builders import resolve_entry
+    from rl_games.training.stop import resolve_stop_fn
+    from rl_games.utils.imports import lazy_callable
+
+    entry = ALGORITHMS.get("a2c_continuous")
+    assert entry.lazy_target == "rl_games.algos.ppo.agent:PPOAgent"
+    assert resolve_entry(lazy_callable("os.path:join")) is __import__("os.path").path.join
+    assert resolve_stop_fn("os.path.join") is __import__("os.path").path.join

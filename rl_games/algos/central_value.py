@@ -4,13 +4,16 @@ The env returns ``{'obs': actor obs, 'states': critic input}``; ``CentralValueTr
 separate value-only model on ``states`` (per env, ``[num_actors, ...]``) with its own normalizers,
 Adam and minibatch loop. PPO uses it as follows:
 
-- rollout: :meth:`CentralValueTrain.rollout_values` stores step ``t``'s states and returns their
-  de-normalized values, repeated for each agent of an env (the values GAE and the time-out
-  bootstrap use); :meth:`observe` takes the next states out of an env observation and zeroes the
-  critic's RNN states of finished envs.
-- update: its ``value_mean_std`` normalizes the PPO batch's values and returns; the critic trains
-  first (:meth:`train_epoch`, on each env's first agent's targets), then the actor, whose own
-  value head is trained only with ``use_experimental_cv``.
+- rollout: :meth:`CentralValueTrain.pre_step` stores step ``t``'s states in its own
+  ``experience_buffer`` (``states``) and :meth:`get_value` returns their de-normalized values,
+  repeated for each agent of an env (the values GAE and the time-out bootstrap use);
+  :meth:`observe` takes the next states out of an env observation and zeroes the critic's RNN
+  states of finished envs.
+- update: its ``value_mean_std`` normalizes the PPO batch's values and returns, which the agent
+  hands over with :meth:`update_dataset`; the critic trains first (:meth:`train_net`, on each env's
+  first agent's targets), then the actor, whose own value head is trained only with
+  ``use_experimental_cv``. It never sees the agent: gradients are averaged over ranks by the
+  ``grad_reducer`` it was given, and its statistics are returned, not written.
 - checkpoints: ``assymetric_vf_nets`` (``state_dict()``: ``model.a2c_network.*``,
   ``model.running_mean_std.*``, ``model.value_mean_std.*``) and ``assymetric_vf_optimizer``.
 """
@@ -19,8 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -28,17 +32,15 @@ import torch
 from torch import nn
 
 from rl_games.algos.ppo import losses as L
-from rl_games.algos.ppo.update import clip_grad_norm, rnn_reset_flags
+from rl_games.algos.ppo.grads import clip_grad_norm, make_adam, rnn_reset_flags
 from rl_games.builders import MODELS, build_network_builder
 from rl_games.common import schedulers
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import CentralValueConfig, PPOConfig
 from rl_games.networks.rnn import zero_states
-from rl_games.storage.rollout import RolloutStorage, flatten_env_major
+from rl_games.storage.dataset import PPODataset
+from rl_games.storage.rollout import ExperienceBuffer, flatten_env_major
 from rl_games.training.checkpoint import CheckpointError, load_checkpoint, load_optimizer_state
-
-if TYPE_CHECKING:
-    from rl_games.algos.ppo.agent import PPOAgent
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +90,13 @@ class CentralValueTrain(nn.Module):
         num_agents: int,
         value_size: int,
         device: torch.device,
+        next_step_reset: bool = False,
+        grad_reducer: Callable[[list[torch.Tensor]], None] | None = None,
     ) -> None:
         super().__init__()
-        from rl_games.algos.ppo.agent import make_adam  # the agent module imports this one
-
         self.cv_cfg, self.zero_rnn_on_done = cv_cfg, cfg.zero_rnn_on_done
+        self.device, self.next_step_reset = device, next_step_reset
+        self.grad_reducer = grad_reducer  # e.g. the trainer's all-reduce over ranks
         self.num_actors, self.num_agents = cfg.num_actors, num_agents
         self.horizon, self.seq_length = cfg.horizon_length, cfg.seq_length
         self.batch_size = self.horizon * self.num_actors
@@ -105,17 +109,21 @@ class CentralValueTrain(nn.Module):
         self.optimizer = make_adam(
             self.model.parameters(), float(cv_cfg.learning_rate), cv_cfg.weight_decay
         )
+        self._params = list(self.model.parameters())  # walked once, not per minibatch
         self.last_lr = float(cv_cfg.learning_rate)
         self.scheduler: Any = schedulers.IdentityScheduler()
         if (cv_cfg.lr_schedule or "").lower() == "linear" and cfg.max_epochs > 0:
             self.scheduler = schedulers.LinearScheduler(self.last_lr, max_steps=cfg.max_epochs)
         self.use_bf16 = bool(cv_cfg.mixed_precision and device.type == "cuda")
-        self.storage = RolloutStorage(self.horizon, self.num_actors, device)
+        self.experience_buffer = ExperienceBuffer(self.horizon, self.num_actors, device)
         dtype = torch.uint8 if state_space.dtype == np.uint8 else torch.float32
-        self.storage.add_field("states", tuple(state_space.shape), dtype)
+        self.experience_buffer.add_field("states", tuple(state_space.shape), dtype)
         self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
         if self.is_rnn:
-            self.storage.add_rnn_states(self.rnn_states, self.seq_length)
+            self.experience_buffer.add_rnn_states(self.rnn_states, self.seq_length)
+        self.dataset = PPODataset(
+            self.batch_size, self.minibatch_size, True, self.is_rnn, device, self.seq_length
+        )
         self.epoch_num, self.frame = 0, 0
 
     def _check_geometry(self) -> None:
@@ -170,18 +178,25 @@ class CentralValueTrain(nn.Module):
             inp["rnn_states"] = self.rnn_states
         return self.model.act(inp)
 
-    def rollout_values(self, t: int, states: torch.Tensor) -> torch.Tensor:
-        """Store step ``t``'s states (and, every ``seq_length`` steps, the RNN states); returns
-        their de-normalized values, one row per agent."""
+    def pre_step(self, t: int, states: torch.Tensor) -> None:
+        """Store step ``t``'s states (and, every ``seq_length`` steps, the RNN states)."""
         if t == 0:
             self.model.eval()
         if self.is_rnn and t % self.seq_length == 0:
-            self.storage.store_rnn_states(t // self.seq_length, self.rnn_states)
-        self.storage.put("states", t, states)
+            self.experience_buffer.store_rnn_states(t // self.seq_length, self.rnn_states)
+        self.experience_buffer.update_data("states", t, states)
+
+    def get_value(self, states: torch.Tensor) -> torch.Tensor:
+        """De-normalized values of ``states``, one row per agent; advances the RNN states."""
         res = self._act(states)
         if self.is_rnn:
             self.rnn_states = res["rnn_states"]
         return self._per_agent(res["values"])
+
+    def rollout_values(self, t: int, states: torch.Tensor) -> torch.Tensor:
+        """:meth:`pre_step` then :meth:`get_value`."""
+        self.pre_step(t, states)
+        return self.get_value(states)
 
     def observe(
         self, obs: Any, dones: torch.Tensor, prev_dones: torch.Tensor | None = None
@@ -209,77 +224,83 @@ class CentralValueTrain(nn.Module):
         per_env = x.reshape(self.num_actors, self.num_agents, self.horizon, *x.shape[1:])
         return per_env[:, 0].reshape(self.batch_size, *x.shape[1:])
 
-    def make_batch(
-        self, batch: dict[str, Any], dones: torch.Tensor, next_step: bool
-    ) -> dict[str, torch.Tensor]:
-        """The critic's batch: stored states, the PPO batch's normalized ``old_values`` and
-        ``returns`` (and ``mask``), RNN snapshots and reset flags; ``dones``: ``[T, N * agents]``."""
-        rows = self.first_agent_rows
-        data = {
-            "obs": self.storage.flat("states"),
-            "old_values": rows(batch["old_values"]),
-            "returns": rows(batch["returns"]),
+    def update_dataset(
+        self,
+        old_values: torch.Tensor,
+        returns: torch.Tensor,
+        mask: torch.Tensor | None,
+        dones: torch.Tensor,
+    ) -> None:
+        """The critic's batch: its stored states, the PPO batch's normalized ``old_values`` and
+        ``returns`` (and the valid-row ``mask``), RNN snapshots and reset flags; ``old_values``,
+        ``returns`` and ``mask`` are env-major over every agent, ``dones`` is ``[T, N * agents]``."""
+        first = self.first_agent_rows
+        data: dict[str, Any] = {
+            "obs": self.experience_buffer.flat("states"),
+            "old_values": first(old_values),
+            "returns": first(returns),
+            "rnn_masks": None if mask is None else first(mask),
         }
-        if batch.get("mask") is not None:
-            data["mask"] = rows(batch["mask"])
         if self.is_rnn:
-            data["rnn_states"] = self.storage.flat_rnn_states()
+            data["rnn_states"] = self.experience_buffer.flat_rnn_states()
             if self.zero_rnn_on_done:
                 env_dones = dones[:, :: self.num_agents]
-                data["rnn_dones"] = flatten_env_major(rnn_reset_flags(env_dones, next_step))
-        return data
+                flags = rnn_reset_flags(env_dones, self.next_step_reset)
+                data["dones"] = flatten_env_major(flags)
+        self.dataset.update_values_dict(data)
 
-    def minibatch_loss(self, data: dict[str, torch.Tensor], start: int) -> torch.Tensor:
-        """Clipped (``clip_value``, range ``e_clip``) value loss of rows ``start..``; no 0.5,
-        no ``critic_coef``; a masked mean over valid rows."""
-        cfg, stop = self.cv_cfg, start + self.minibatch_size
-        mask = data["mask"][start:stop] if "mask" in data else None
-        inp: dict[str, Any] = {"obs": data["obs"][start:stop], "mask": mask}
+    def calc_gradients(self, input_dict: dict[str, Any]) -> torch.Tensor:
+        """Clipped (``clip_value``, range ``e_clip``) value loss of one minibatch: a masked mean
+        over valid rows, no 0.5, no ``critic_coef``. Returns the loss (backward not yet run)."""
+        cfg, mask = self.cv_cfg, input_dict.get("rnn_masks")
+        inp: dict[str, Any] = {"obs": input_dict["obs"], "mask": mask}
         if self.is_rnn:
-            seqs = slice(start // self.seq_length, stop // self.seq_length)
-            dones = data.get("rnn_dones")
             inp.update(
-                rnn_states=tuple(data["rnn_states"][:, :, seqs]),
+                rnn_states=tuple(input_dict["rnn_states"]),
                 seq_length=self.seq_length,
-                dones=None if dones is None else dones[start:stop],
+                dones=input_dict.get("dones"),
             )
         values = self.model.evaluate(inp)["values"]
-        old, returns = data["old_values"][start:stop], data["returns"][start:stop]
+        old, returns = input_dict["old_values"], input_dict["returns"]
         return L.masked_mean(L.critic_loss(old, values, returns, cfg.e_clip, cfg.clip_value), mask)
 
-    def train_epoch(self, agent: PPOAgent, batch: dict[str, Any]) -> dict[str, float]:
-        """``mini_epochs`` passes of contiguous minibatches; logs ``losses/cval_loss`` and
-        ``info/cval_lr``. With the sub-config's ``freeze_critic`` no update runs, but the
-        critic's epoch/frame counters and LR schedule still follow the run."""
+    def train_critic(self, input_dict: dict[str, Any]) -> torch.Tensor:
+        """One optimizer step on one minibatch; returns the detached loss."""
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16)
+        with autocast if self.use_bf16 else contextlib.nullcontext():
+            loss = self.calc_gradients(input_dict)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        params = self._params
+        if self.grad_reducer is not None:
+            self.grad_reducer(params)
+        if self.cv_cfg.truncate_grads:
+            clip_grad_norm(params, self.cv_cfg.grad_norm)
+        self.optimizer.step()
+        return loss.detach().float()
+
+    def train_net(self) -> dict[str, float]:
+        """``mini_epochs`` passes over :attr:`dataset` (set by :meth:`update_dataset`); returns
+        ``{'cval_loss', 'cval_lr'}`` (the agent logs them at this critic's ``frame``). With the
+        sub-config's ``freeze_critic`` no update runs, but the critic's epoch/frame counters and
+        LR schedule still follow the run."""
         if self.cv_cfg.freeze_critic:
             self.epoch_num += 1
             self.update_lr()
             self.frame += self.batch_size
             return {}
-        data = self.make_batch(batch, agent.storage["dones"], agent.next_step_reset)
         self.model.train()
-        params = list(self.model.parameters())
-        autocast = torch.autocast(agent.device.type, dtype=torch.bfloat16, enabled=self.use_bf16)
+        self._params = list(self.model.parameters())
         losses = []
         for _ in range(self.cv_cfg.mini_epochs):
-            for start in range(0, self.batch_size, self.minibatch_size):
-                with autocast if self.use_bf16 else contextlib.nullcontext():
-                    loss = self.minibatch_loss(data, start)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                agent.all_reduce_gradients(params)
-                if self.cv_cfg.truncate_grads:
-                    clip_grad_norm(params, self.cv_cfg.grad_norm)
-                self.optimizer.step()
-                losses.append(loss.detach().float())
+            for i in range(len(self.dataset)):
+                losses.append(self.train_critic(self.dataset[i]))
         self.model.eval()
         mean_loss = float(torch.stack(losses).mean())
         self.epoch_num += 1
         self.update_lr()
         self.frame += self.batch_size
-        agent.writer.add_scalar("losses/cval_loss", mean_loss, self.frame)
-        agent.writer.add_scalar("info/cval_lr", self.last_lr, self.frame)
-        return {"cval_loss": mean_loss}
+        return {"cval_loss": mean_loss, "cval_lr": self.last_lr}
 
     def update_lr(self) -> None:
         """``lr_schedule: linear``: decay over the main config's ``max_epochs`` (critic epochs)."""
@@ -304,6 +325,14 @@ class CentralValueTrain(nn.Module):
             log.warning("checkpoint has no '%s': the central value starts fresh", CHECKPOINT_NETS)
             return
         self.load_state_dict(state[CHECKPOINT_NETS])
+        self.load_training_state(state, epoch, frame)
+
+    def load_training_state(self, state: dict[str, Any], epoch: int, frame: int) -> None:
+        """The optimizer (when saved) and the epoch/frame counters of a checkpoint whose
+        ``assymetric_vf_nets`` were already loaded; warns when the checkpoint has no critic."""
+        if CHECKPOINT_NETS not in state:
+            log.warning("checkpoint has no '%s': the central value starts fresh", CHECKPOINT_NETS)
+            return
         if state.get(CHECKPOINT_OPTIMIZER) is not None:
             load_optimizer_state(self.optimizer, state[CHECKPOINT_OPTIMIZER], CHECKPOINT_OPTIMIZER)
             self.last_lr = float(self.optimizer.param_groups[0]["lr"])
@@ -311,29 +340,23 @@ class CentralValueTrain(nn.Module):
         self.frame = frame // max(self.num_agents, 1)
 
 
-def build_central_value(agent: PPOAgent) -> CentralValueTrain | None:
-    """The agent's critic per ``config.central_value_config`` (None when unset). Its input space
-    is the env info's ``state_space`` (the observation space when the env gives none)."""
-    cfg: PPOConfig = agent.cfg
-    if cfg.central_value_config is None:
-        return None
-    space = agent.env_info.get("state_space")
+def central_value_space(env_info: dict[str, Any], observation_space: gym.Space) -> gym.Space:
+    """The critic's input space: the env info's ``state_space`` (the observation space when the
+    env gives none)."""
+    space = env_info.get("state_space")
     if space is None:
         log.warning("central value: the env info has no state_space; using observation_space")
-        space = agent.env.observation_space
-    return CentralValueTrain(
-        cfg.central_value_config, cfg, space, agent.num_agents, agent.value_size, agent.device
-    )
+        return observation_space
+    return space
 
 
-def load_critic_only(agent: PPOAgent, path: str | Path) -> None:
+def load_critic_weights(cv: CentralValueTrain | None, path: str | Path) -> None:
     """``args['load_critic_only']``: only the critic's weights (``assymetric_vf_nets``) from the
     checkpoint at ``path``; the actor, optimizers and counters keep their fresh state."""
-    cv = getattr(agent, "central_value_net", None)
     if cv is None:
         problem = Problem(CV_PATH, "load_critic_only needs a central value critic (not configured)")
         raise ConfigError([problem], "config")
-    state = load_checkpoint(path, map_location=agent.device)
+    state = load_checkpoint(path, map_location=cv.device)
     if CHECKPOINT_NETS not in state:
         raise CheckpointError(f"checkpoint '{path}' has no '{CHECKPOINT_NETS}' (no central value)")
     try:

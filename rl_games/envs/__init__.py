@@ -1,14 +1,17 @@
-"""Environments: the ``IVecEnv`` interface, env/vecenv registries, envpool and gymnasium vecenvs.
+"""Environments: the ``IVecEnv`` interface, the env registry, envpool / gymnasium / torch vecenvs.
 
-Importing this package registers the built-in env names and vecenv types; their backends
-(envpool, gymnasium, the torch envs) are imported only when an env is built. ``wrap_env``
-(an env object the user already has -> ``IVecEnv``) is loaded on first access.
+Importing this package registers the built-in env names and vecenv types (the table in
+:mod:`rl_games.envs.catalog`); their backends (envpool, gymnasium, the torch envs) are imported
+only when an env is built. ``wrap_env`` (an env object the user already has -> ``IVecEnv``) is
+loaded on first access. ``EnvTensorAdapter`` (old name ``TorchVecEnv``) presents any ``IVecEnv``
+to the trainer as torch tensors on the training device.
 """
 
 from typing import Any
 
-from rl_games.envs.adapter import TorchVecEnv
+from rl_games.envs.adapter import EnvTensorAdapter, TorchVecEnv
 from rl_games.envs.base import EnvCreationError, IVecEnv, make_env_info
+from rl_games.envs.catalog import register_builtins
 from rl_games.envs.registry import (
     ENV_CONFIGURATIONS,
     VECENV_TYPES,
@@ -18,10 +21,13 @@ from rl_games.envs.registry import (
     register_vecenv,
 )
 
+register_builtins()
+
 __all__ = [
     "ENV_CONFIGURATIONS",
     "VECENV_TYPES",
     "EnvCreationError",
+    "EnvTensorAdapter",
     "IVecEnv",
     "TorchVecEnv",
     "create_vec_env",

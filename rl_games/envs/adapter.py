@@ -1,4 +1,5 @@
-"""``TorchVecEnv``: any ``IVecEnv`` presented as a torch API on the training device.
+"""``EnvTensorAdapter`` (old name ``TorchVecEnv``): any ``IVecEnv`` presented to the trainer as
+torch tensors on the training device.
 
 Two modes, chosen from the first ``reset()`` observation:
 
@@ -44,7 +45,7 @@ def _is_tensor_obs(obs: Any) -> bool:
     return isinstance(obs, torch.Tensor)
 
 
-class TorchVecEnv(EnvLifecycleDelegate):
+class EnvTensorAdapter(EnvLifecycleDelegate):
     """Wraps ``env`` (an ``IVecEnv``) for a training loop that works in torch on ``device``."""
 
     def __init__(
@@ -194,3 +195,7 @@ class TorchVecEnv(EnvLifecycleDelegate):
     def get_action_masks(self) -> torch.Tensor | None:
         masks = self.env.get_action_masks()
         return None if masks is None else self._as_tensor(masks, torch.bool)
+
+
+# The old name of EnvTensorAdapter (the trainers, players and user code import it).
+TorchVecEnv = EnvTensorAdapter

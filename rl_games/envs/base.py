@@ -2,7 +2,7 @@
 
 ``IVecEnv`` mirrors rl_games' interface method for method, so a user vecenv written for rl_games
 plugs in unchanged. Envs may return numpy arrays (then actions arrive as numpy) or torch tensors
-(then actions arrive as tensors on the same device); ``rl_games.envs.adapter.TorchVecEnv`` turns
+(then actions arrive as tensors on the same device); ``rl_games.envs.adapter.EnvTensorAdapter`` turns
 either into the torch API the training loop uses.
 """
 
@@ -50,6 +50,13 @@ def float32_box(space: Any) -> Any:
         low = np.asarray(space.low, dtype=np.float64).astype(np.float32)
         high = np.asarray(space.high, dtype=np.float64).astype(np.float32)
     return spaces.Box(low=low, high=high, shape=space.shape, dtype=np.float32)
+
+
+def box_subspace(box: Any, keep: list[int]) -> Any:
+    """The gymnasium ``Box`` of the entries ``keep`` of a flat ``box``."""
+    from gymnasium import spaces
+
+    return spaces.Box(box.low[keep], box.high[keep], dtype=box.dtype)
 
 
 def actor_observation(obs: Any, obs_space: Any) -> Any:

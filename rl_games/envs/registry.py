@@ -1,16 +1,24 @@
-"""Env-name and vecenv-type registries (rl_games' ``env_configurations`` and ``vecenv``).
+"""The env registry: env names and vecenv types, and the one function that registers each.
 
 * ``ENV_CONFIGURATIONS``: env name -> ``{'vecenv_type': str, 'env_creator': callable | None,
-  'default_env_config': dict}``; ``default_env_config`` is merged under the user's ``env_config``.
+  'default_env_config': dict}`` (built-in names may add ``'num_agents'``); ``default_env_config``
+  is merged under the user's ``env_config``. Registered by :func:`register_env`.
 * ``VECENV_TYPES``: vecenv type -> ``func(config_name, num_actors, **env_config) -> IVecEnv``.
+  Registered by :func:`register_vecenv`.
+
+Every way of adding an env ends in these two functions: rl_games' ``env_configurations.register``
+/ ``configurations[name] = cfg`` and ``vecenv.register`` / ``vecenv_config[name] = func`` (views in
+:mod:`rl_games.common`), the YAML's ``config.vecenv_type`` (the runner registers the env name) and
+the built-in table (:mod:`rl_games.envs.catalog`, registered when ``rl_games.envs`` is imported).
+An env *object* (``Runner.load(cfg, env=...)``, ``config.vec_env``) needs no name: it goes through
+:func:`rl_games.envs.wrap.wrap_env`.
 
 The env seed (:func:`env_seed`): the built-in vecenv types always get the run seed as
 ``env_config['seed']``; a user-registered type gets it under rl_games' contract, only when the
 YAML's ``params.config`` has an ``env_config`` block (IsaacGymEnvs' creator passes its own seed
 positionally and would get it twice otherwise).
 
-Built-in entries are registered when this module is imported, as small factories that import
-their backend (envpool, gymnasium) only when an env is actually built.
+This module imports no env backend (envpool, gymnasium, torch envs); the backends import it.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 VecEnvFactory = Callable[..., IVecEnv]
 EnvCheck = Callable[[str, dict[str, Any]], str | None]
+EnvPreflight = Callable[[str, dict[str, Any]], tuple[str, str] | None]
 
 ENV_CONFIGURATIONS: Registry[dict] = Registry("env name")
 VECENV_TYPES: Registry[VecEnvFactory] = Registry("vecenv type")
@@ -35,36 +44,24 @@ VECENV_TYPES: Registry[VecEnvFactory] = Registry("vecenv type")
 # Per vecenv type: modules it needs (checked without importing) and an optional config check.
 _VECENV_REQUIRES: dict[str, tuple[str, ...]] = {}
 _VECENV_CHECKS: dict[str, EnvCheck] = {}
-# Per built-in vecenv type: env_config errors found without building (see env_config_error).
-_VECENV_PREFLIGHTS: dict[str, Callable[[str, dict[str, Any]], tuple[str, str] | None]] = {}
+# Per vecenv type: env_config errors found without building (see env_config_error).
+_VECENV_PREFLIGHTS: dict[str, EnvPreflight] = {}
 # Vecenv types whose factory takes env_config['device'] (the trainer injects its device).
 _VECENV_ACCEPTS_DEVICE: set[str] = set()
 # Vecenv types that always get the run seed as env_config['seed'] (ours; see env_seed()).
 _VECENV_ALWAYS_SEED: set[str] = set()
+# Vecenv types whose env names without an env_creator have one agent (see known_num_agents()).
+_VECENV_SINGLE_AGENT: set[str] = set()
 
-GYMNASIUM_NATIVE_NAMES = (
-    "CartPole-v1",
-    "MountainCarContinuous-v0",
-    "MountainCar-v0",
-    "Acrobot-v1",
-    "Pendulum-v1",
-    "LunarLander-v3",
-    "LunarLanderContinuous-v3",
-    "BipedalWalker-v3",
-    "BipedalWalkerHardcore-v3",
-)
-# Names used by rl-games 1.6.x configs -> the gymnasium id that serves them now.
-LEGACY_GYMNASIUM_NAMES = {
-    "Pendulum-v0": "Pendulum-v1",
-    "LunarLander-v2": "LunarLander-v3",
-    "LunarLanderContinuous-v2": "LunarLanderContinuous-v3",
-}
+# Names used by rl-games 1.6.x configs -> the gymnasium id that serves them now (filled by the
+# built-in table, rl_games.envs.catalog).
+LEGACY_GYMNASIUM_NAMES: dict[str, str] = {}
 _legacy_warned: set[str] = set()
 
 
 def register_env(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
     """Register env name ``name``; ``cfg`` needs ``vecenv_type``, may give ``env_creator`` and
-    ``default_env_config``. Re-registering a name replaces it."""
+    ``default_env_config`` (other keys are kept). Re-registering a name replaces it."""
     if "vecenv_type" not in cfg:
         raise ValueError(f"env '{name}': the configuration needs a 'vecenv_type' entry")
     entry = dict(cfg)
@@ -73,39 +70,59 @@ def register_env(name: str, cfg: dict[str, Any]) -> dict[str, Any]:
     return ENV_CONFIGURATIONS.register(name, entry)
 
 
+def _set_flag(names: set[str], type_name: str, flag: bool) -> None:
+    if flag:
+        names.add(type_name)
+    else:
+        names.discard(type_name)
+
+
 def register_vecenv(
     type_name: str,
     func: VecEnvFactory,
     *,
     requires: Iterable[str] = (),
     check: EnvCheck | None = None,
+    preflight: EnvPreflight | None = None,
     accepts_device: bool = False,
     always_seed: bool = False,
+    single_agent: bool = False,
 ) -> VecEnvFactory:
     """Register vecenv type ``type_name``: ``func(config_name, num_actors, **env_config)``.
 
     ``requires`` names importable modules the type needs (reported by :func:`env_status` and
     before creation, with an install hint); ``check(config_name, env_config)`` may return a
-    warning about the config without building anything. ``accepts_device``: the trainer passes
-    its training device as ``env_config['device']`` unless the config sets one.
-    ``always_seed``: the run seed reaches the type as ``env_config['seed']`` even when the YAML
-    has no ``env_config`` block (default: rl_games' contract, see :func:`env_seed`).
+    warning about the config without building anything; ``preflight(config_name, env_config)``
+    may return ``(env_config key, error)`` for a config naming no env the type has.
+    ``accepts_device``: the trainer passes its training device as ``env_config['device']``
+    unless the config sets one. ``always_seed``: the run seed reaches the type as
+    ``env_config['seed']`` even when the YAML has no ``env_config`` block (default: rl_games'
+    contract, see :func:`env_seed`). ``single_agent``: its env names without an ``env_creator``
+    have one agent per env (config checks are exact before the env is built).
     """
     _VECENV_REQUIRES[type_name] = tuple(requires)
-    _VECENV_PREFLIGHTS.pop(type_name, None)  # a replaced built-in type loses its preflight
-    for flag, names in (
-        (accepts_device, _VECENV_ACCEPTS_DEVICE),
-        (always_seed, _VECENV_ALWAYS_SEED),
-    ):
-        if flag:
-            names.add(type_name)
+    for table, value in ((_VECENV_CHECKS, check), (_VECENV_PREFLIGHTS, preflight)):
+        if value is None:
+            table.pop(type_name, None)
         else:
-            names.discard(type_name)
-    if check is None:
-        _VECENV_CHECKS.pop(type_name, None)
-    else:
-        _VECENV_CHECKS[type_name] = check
+            table[type_name] = value
+    _set_flag(_VECENV_ACCEPTS_DEVICE, type_name, accepts_device)
+    _set_flag(_VECENV_ALWAYS_SEED, type_name, always_seed)
+    _set_flag(_VECENV_SINGLE_AGENT, type_name, single_agent)
     return VECENV_TYPES.register(type_name, func)
+
+
+def known_num_agents(config_name: str | None) -> int | None:
+    """Agents per env of env name ``config_name`` when known without building it, else None:
+    the entry's ``num_agents``, else 1 for a ``single_agent`` vecenv type and no ``env_creator``."""
+    if config_name is None or config_name not in ENV_CONFIGURATIONS:
+        return None
+    entry = ENV_CONFIGURATIONS.get(config_name)
+    if "num_agents" in entry:
+        return entry["num_agents"]
+    if entry.get("vecenv_type") in _VECENV_SINGLE_AGENT and not entry.get("env_creator"):
+        return 1
+    return None
 
 
 def module_available(module: str) -> bool:
@@ -217,111 +234,3 @@ def env_config_error(config_name: str, env_config: dict[str, Any]) -> tuple[str,
     if preflight is None or not all(module_available(m) for m in modules):
         return None
     return preflight(config_name, merged)
-
-
-# ---- built-in entries: lazy factories ---------------------------------------------------------
-
-
-def _envpool_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
-    from rl_games.envs.envpool_env import EnvpoolVecEnv
-
-    return EnvpoolVecEnv(config_name, num_actors, **env_config)
-
-
-def _envpool_check(config_name: str, env_config: dict[str, Any]) -> str | None:
-    from rl_games.envs.envpool_env import check_env_config
-
-    return check_env_config(config_name, env_config)
-
-
-def _envpool_preflight(config_name: str, env_config: dict[str, Any]) -> tuple[str, str] | None:
-    from rl_games.envs.envpool_env import config_error
-
-    return config_error(config_name, env_config)
-
-
-def _gymnasium_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
-    from rl_games.envs.gymnasium_env import GymnasiumVecEnv
-
-    return GymnasiumVecEnv(config_name, num_actors, **env_config)
-
-
-def _gymnasium_check(config_name: str, env_config: dict[str, Any]) -> str | None:
-    from rl_games.envs.gymnasium_env import check_env_config
-
-    return check_env_config(config_name, env_config)
-
-
-def _torch_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
-    from rl_games.envs.torch_envs import make_torch_vecenv
-
-    return make_torch_vecenv(config_name, num_actors, **env_config)
-
-
-# Built-in TORCH env names (rl_games.envs.torch_envs.BUILTIN_TORCH_ENVS maps them to classes).
-TORCH_ENV_NAMES = (
-    "TorchCartPole-v1",
-    "TorchPendulum-v1",
-    "MultiDiscreteMaskedTest-v0",
-    "MaskedDiscreteTest-v0",
-    "DictObsTest-v0",
-)
-
-
-def _masked_velocity_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
-    from rl_games.envs.wrappers import masked_velocity_vecenv
-
-    return masked_velocity_vecenv(config_name, num_actors, **env_config)
-
-
-# Central-value / multi-agent test envs (rl_games.envs.asymmetric_envs): TORCH env name -> class.
-ASYMMETRIC_TORCH_ENVS = {
-    "AsymmetricCartPole-v0": "AsymmetricCartPole",
-    "MultiAgentTarget-v0": "MultiAgentTarget",
-}
-
-
-def _asymmetric_creator(attr: str) -> Callable[..., IVecEnv]:
-    """``env_creator`` of a TORCH env in ``rl_games.envs.asymmetric_envs`` (imported when built)."""
-
-    def creator(**kwargs: Any) -> IVecEnv:
-        return getattr(importlib.import_module("rl_games.envs.asymmetric_envs"), attr)(**kwargs)
-
-    return creator
-
-
-def _states_view_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
-    from rl_games.envs.asymmetric_envs import states_view_vecenv
-
-    return states_view_vecenv(config_name, num_actors, **env_config)
-
-
-def _register_builtins() -> None:
-    seeded = {"always_seed": True}
-    register_vecenv(
-        "ENVPOOL", _envpool_vecenv, requires=("envpool",), check=_envpool_check, **seeded
-    )
-    _VECENV_PREFLIGHTS["ENVPOOL"] = _envpool_preflight
-    register_vecenv(
-        "GYMNASIUM", _gymnasium_vecenv, requires=("gymnasium",), check=_gymnasium_check, **seeded
-    )
-    register_vecenv("TORCH", _torch_vecenv, accepts_device=True, **seeded)
-    for name in TORCH_ENV_NAMES:
-        register_env(name, {"vecenv_type": "TORCH"})
-    register_env("envpool", {"vecenv_type": "ENVPOOL"})
-    for name in GYMNASIUM_NATIVE_NAMES + ("gymnasium", "openai_gym"):
-        register_env(name, {"vecenv_type": "GYMNASIUM"})
-    for old, new in LEGACY_GYMNASIUM_NAMES.items():
-        register_env(old, {"vecenv_type": "GYMNASIUM", "default_env_config": {"env_name": new}})
-    register_vecenv("MASKED_VELOCITY", _masked_velocity_vecenv, requires=("envpool",), **seeded)
-    register_env(
-        "CartPoleMaskedVelocity-v1",
-        {"vecenv_type": "MASKED_VELOCITY", "default_env_config": {"env_name": "CartPole-v1"}},
-    )
-    for name, attr in ASYMMETRIC_TORCH_ENVS.items():
-        register_env(name, {"vecenv_type": "TORCH", "env_creator": _asymmetric_creator(attr)})
-    register_vecenv("STATES_VIEW", _states_view_vecenv, **seeded)
-    register_env("states_view", {"vecenv_type": "STATES_VIEW"})
-
-
-_register_builtins()

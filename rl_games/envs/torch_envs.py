@@ -3,7 +3,7 @@
 ``TorchCartPole`` and ``TorchPendulum`` follow gymnasium's ``CartPole-v1`` / ``Pendulum-v1``
 dynamics (same constants, equations, reset distributions and time limits) for a whole batch at
 once. Everything (state, observations, rewards, dones, infos) stays on ``device``: used through
-``TorchVecEnv`` the training loop runs without a single host copy per step.
+``EnvTensorAdapter`` the training loop runs without a single host copy per step.
 
 Contract (shared by every env here):
 
@@ -15,15 +15,17 @@ Contract (shared by every env here):
   sync: fresh start states are drawn for every row each step and selected where an episode ended.
 * Randomness comes from one seeded ``torch.Generator`` on ``device``.
 
-``make_torch_vecenv`` is the ``TORCH`` vecenv factory: ``func(config_name, num_actors, **env_config)``
-where ``env_config`` may hold ``device`` (injected by the trainer: the training device), ``seed``,
-``env_creator`` (a callable ``(num_envs=, device=, seed=, **rest) -> IVecEnv``) and keyword
-arguments of the env class (e.g. ``max_episode_steps``, ``dtype``).
+``BatchedTorchEnv`` is the base class of these envs (old name ``TorchVecEnvBase``).
+``batched_torch_vecenv`` is the factory of vecenv type ``TORCH`` (old name ``make_torch_vecenv``):
+``func(config_name, num_actors, **env_config)`` where ``env_config`` may hold ``device`` (injected
+by the trainer: the training device), ``seed``, ``env_creator`` (a callable ``(num_envs=, device=,
+seed=, **rest) -> IVecEnv``) and keyword arguments of the env class (e.g. ``max_episode_steps``,
+``dtype``). Not to be confused with :class:`rl_games.envs.adapter.EnvTensorAdapter`, which
+presents *any* vecenv to the trainer as torch tensors.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -33,22 +35,14 @@ import torch
 from gymnasium import spaces
 
 from rl_games.envs.base import IVecEnv, make_env_info
-
-# Built-in TORCH env names -> "module:class" (imported when an env is built).
-BUILTIN_TORCH_ENVS: dict[str, str] = {
-    "TorchCartPole-v1": "rl_games.envs.torch_envs:TorchCartPole",
-    "TorchPendulum-v1": "rl_games.envs.torch_envs:TorchPendulum",
-    "MultiDiscreteMaskedTest-v0": "rl_games.envs.test_envs:MultiDiscreteMaskedTest",
-    "MaskedDiscreteTest-v0": "rl_games.envs.test_envs:MaskedDiscreteTest",
-    "DictObsTest-v0": "rl_games.envs.test_envs:DictObsTest",
-}
+from rl_games.envs.registry import ENV_CONFIGURATIONS
 
 
 def _dtype(dtype: str | torch.dtype) -> torch.dtype:
     return getattr(torch, dtype) if isinstance(dtype, str) else dtype
 
 
-class TorchVecEnvBase(IVecEnv):
+class BatchedTorchEnv(IVecEnv):
     """Batched env on ``device`` with a time limit and same-step per-env auto-reset.
 
     Subclasses define ``observation_space``, ``action_space``, ``max_episode_steps`` and the three
@@ -131,7 +125,7 @@ class TorchVecEnvBase(IVecEnv):
         self.generator.manual_seed(int(seed))
 
 
-class TorchCartPole(TorchVecEnvBase):
+class TorchCartPole(BatchedTorchEnv):
     """gymnasium ``CartPole-v1`` (Euler integration, +1 per step, 500-step time limit)."""
 
     max_episode_steps = 500
@@ -177,7 +171,7 @@ class TorchCartPole(TorchVecEnvBase):
         return state, torch.ones_like(thetaacc), terminated
 
 
-class TorchPendulum(TorchVecEnvBase):
+class TorchPendulum(BatchedTorchEnv):
     """gymnasium ``Pendulum-v1`` (g = 10, torque in [-2, 2], 200-step time limit, no termination)."""
 
     max_episode_steps = 200
@@ -220,31 +214,40 @@ class TorchPendulum(TorchVecEnvBase):
         return torch.stack((newth, newthdot), dim=-1), -costs, terminated
 
 
-def _load(path: str) -> Callable[..., IVecEnv]:
-    module, _, attr = path.partition(":")
-    return getattr(importlib.import_module(module), attr)
+# The old name of BatchedTorchEnv (user envs subclass it).
+TorchVecEnvBase = BatchedTorchEnv
 
 
-def make_torch_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
-    """The ``TORCH`` vecenv factory (see the module docstring for ``env_config``).
+def _registered_creator(name: str) -> Callable[..., IVecEnv] | None:
+    if name in ENV_CONFIGURATIONS:
+        return ENV_CONFIGURATIONS.get(name).get("env_creator")
+    return None
 
-    The env is built by ``env_config['env_creator']``, else the registered name's ``env_creator``,
-    else the built-in class named by ``env_config['env_name']`` or ``config_name``.
+
+def batched_torch_vecenv(config_name: str, num_actors: int, **env_config: Any) -> IVecEnv:
+    """The factory of vecenv type ``TORCH`` (batched torch envs; see the module docstring).
+
+    The env is built by ``env_config['env_creator']``, else the ``env_creator`` registered for
+    ``config_name``, else the one registered for ``env_config['env_name']`` (the built-in envs
+    register their class as ``env_creator``).
     """
-    from rl_games.envs.registry import ENV_CONFIGURATIONS
-
     cfg = dict(env_config)
     creator = cfg.pop("env_creator", None)
-    if creator is None and config_name in ENV_CONFIGURATIONS:
-        creator = ENV_CONFIGURATIONS.get(config_name).get("env_creator")
     env_name = cfg.pop("env_name", None) or config_name
+    creator = creator or _registered_creator(config_name) or _registered_creator(env_name)
     if creator is None:
-        if env_name not in BUILTIN_TORCH_ENVS:
-            known = ", ".join(sorted(BUILTIN_TORCH_ENVS))
-            raise ValueError(
-                f"TORCH env '{env_name}' is unknown (built-in: {known}); register it with an "
-                "env_creator(num_envs=, device=, seed=, **kwargs)"
-            )
-        creator = _load(BUILTIN_TORCH_ENVS[env_name])
+        known = ", ".join(
+            name
+            for name in ENV_CONFIGURATIONS.names()
+            if ENV_CONFIGURATIONS.get(name)["vecenv_type"] == "TORCH" and _registered_creator(name)
+        )
+        raise ValueError(
+            f"TORCH env '{env_name}' is unknown (built-in: {known}); register it with an "
+            "env_creator(num_envs=, device=, seed=, **kwargs)"
+        )
     cfg.setdefault("device", "cpu")
     return creator(num_envs=int(num_actors), **cfg)
+
+
+# The old name of batched_torch_vecenv.
+make_torch_vecenv = batched_torch_vecenv

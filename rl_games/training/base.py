@@ -332,8 +332,10 @@ class TrainerBase(ReplicaMixin):
 
     @property
     def config(self) -> dict[str, Any]:
-        """``params.config`` as a plain dict (rl_games algorithms expose ``self.config``)."""
-        return to_dict(self.cfg)
+        """``params.config`` as a plain dict (rl_games algorithms expose ``self.config``); keys
+        the schema does not know (a user algorithm's own, e.g. AMP's ``disc_coef``) as written."""
+        typed = to_dict(self.cfg)
+        return {**{k: v for k, v in self.cfg.raw.items() if k not in typed}, **typed}
 
     def save_on_stop(self, reason: str, mean_reward: float | None) -> None:
         if self.rank != 0:  # checkpoints and their log lines: rank 0 only

@@ -42,10 +42,18 @@ __all__ = [
 class PPOPlayer(BasePlayer):
     """Plays a PPO policy (continuous, discrete or multi-discrete: only the head differs)."""
 
+    def _build_net_config(self) -> dict[str, Any]:
+        """The model's build config (as the agent's); a subclass adds its own keys."""
+        from rl_games.algos.ppo.agent import build_net_config
+
+        return build_net_config(self.params, self.env)
+
     def build_model(self) -> torch.nn.Module:
         from rl_games.algos.ppo.agent import build_policy
 
-        model, (kind, *_rest) = build_policy(self.params, self.env, self.device)
+        model, (kind, *_rest) = build_policy(
+            self.params, self.env, self.device, self._build_net_config()
+        )
         if kind == "continuous":
             space = self.env.action_space
             low = torch.as_tensor(space.low, dtype=torch.float32, device=self.device)

@@ -3,7 +3,6 @@ with the rl_games-style meters it reads from the algorithm, and SIGINT / SIGTERM
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
@@ -13,41 +12,19 @@ from typing import Any
 
 import numpy as np
 
-from rl_games.config.errors import ConfigError, Problem
+from rl_games.utils.imports import resolve_callable
 
 log = logging.getLogger(__name__)
 
 StopFn = Callable[[Any], bool]
 
 
-def _import_target(spec: str, where: str) -> Any:
-    module, sep, attr = spec.partition(":")
-    if not sep:
-        module, _, attr = spec.rpartition(".")
-    if not module or not attr:
-        raise ConfigError(
-            [Problem(where, f"'{spec}' is not 'pkg.module:function' or 'pkg.module.function'")]
-        )
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError([Problem(where, f"cannot import '{spec}': {exc}")]) from None
-    return obj
-
-
 def resolve_stop_fn(value: Any, where: str = "params.config.stop_fn") -> StopFn | None:
     """The stop function, or None; a ``ConfigError`` (a ``ValueError``) when ``value`` cannot be
-    imported or is not callable."""
+    imported or is not callable (see :func:`rl_games.utils.imports.resolve_callable`)."""
     if value is None:
         return None
-    target = _import_target(value, where) if isinstance(value, str) else value
-    if not callable(target):
-        raise ConfigError(
-            [Problem(where, f"{value!r} resolves to a {type(target).__name__}, not a callable")]
-        )
-    return target
+    return resolve_callable(value, where)
 
 
 class WindowMeter:

@@ -16,10 +16,8 @@ import yaml
 from conftest import REPO
 from gymnasium import spaces
 
-from rl_games.algos.central_value import CHECKPOINT_NETS, CHECKPOINT_OPTIMIZER, load_critic_only
+from rl_games.algos.central_value import CHECKPOINT_NETS, CHECKPOINT_OPTIMIZER
 from rl_games.algos.ppo.agent import PPOAgent
-from rl_games.algos.ppo.rollout import play_steps
-from rl_games.algos.ppo.update import prepare_batch
 from rl_games.config import apply_overrides, parse_params
 from rl_games.config.errors import ConfigError
 from rl_games.envs.asymmetric_envs import AsymmetricCartPole
@@ -53,8 +51,8 @@ def test_central_value_learns_clearly_faster_than_the_blind_critic(tmp_path: Pat
     critic (blind to the cart velocity) stays near 200 (9 seeds measured: CV 477-500, none 118-236)."""
     budget = ("config.max_frames=120000", "config.score_to_win=100000", "config.print_stats=False")
     agent = _agent(tmp_path / "cv", *budget)
-    assert agent.storage["obs"].shape[-1] == 3  # [x, theta, theta_dot]
-    assert agent.central_value_net.storage["states"].shape == (32, 64, 4)
+    assert agent.experience_buffer["obses"].shape[-1] == 3  # [x, theta, theta_dot]
+    assert agent.central_value_net.experience_buffer["states"].shape == (32, 64, 4)
     with_cv = agent.train()
     blind = _agent(tmp_path / "none", *budget, cv=False)
     assert blind.central_value_net is None
@@ -68,16 +66,18 @@ def test_values_come_from_the_critic_and_its_normalizer_scales_returns(tmp_path:
     cv = agent.central_value_net
     obs = agent.env.reset()
     agent.obs, agent.states = agent.actor_obs(obs), cv.reset(obs)
-    play_steps(agent)
-    states = cv.storage["states"]
+    batch_dict = agent.play_steps()
+    states = cv.experience_buffer["states"]
+    assert agent.experience_buffer["states"] is states  # the critic's own buffer, not a copy
     with torch.no_grad():
         expected = cv.model.act({"obs": states.reshape(-1, 4)})["values"]
-    torch.testing.assert_close(agent.storage["values"].reshape(-1, 1), expected)
-    batch = prepare_batch(agent)
+    torch.testing.assert_close(agent.experience_buffer["values"].reshape(-1, 1), expected)
+    agent.prepare_dataset(batch_dict)
     assert int(cv.model.value_mean_std.count) > 1  # updated with values and returns
     assert int(agent.model.value_mean_std.count) == 1  # the actor's stays as built
     assert not agent.has_value_loss  # discrete: use_experimental_cv defaults to False
-    stats = cv.train_epoch(agent, batch)
+    assert len(cv.dataset) == 32 * 64 // cv.minibatch_size
+    stats = cv.train_net()
     assert stats["cval_loss"] > 0
     assert cv.epoch_num == 1 and cv.frame == 32 * 64
 
@@ -120,7 +120,7 @@ def test_load_critic_only_restores_only_the_critic(tmp_path: Path) -> None:
     path = next((tmp_path / "run" / "nn").glob("last_*.pth"))
     fresh = _agent(tmp_path / "fresh", "seed=11")
     actor_before = copy.deepcopy(fresh.model.state_dict())
-    load_critic_only(fresh, path)
+    fresh.restore_central_value_function(path)
     for key, value in trained.central_value_net.state_dict().items():
         torch.testing.assert_close(fresh.central_value_net.state_dict()[key], value, msg=key)
     for key, value in actor_before.items():
@@ -142,7 +142,7 @@ def test_rnn_central_value_trains_on_whole_sequences(tmp_path: Path) -> None:
     rnn = "config.central_value_config.network.rnn={name: gru, units: 16}"
     agent = _agent(tmp_path, rnn, "config.seq_length=8", "config.max_epochs=2")
     cv = agent.central_value_net
-    assert cv.is_rnn and cv.storage.rnn_states.shape == (4, 1, 1, 64, 16)
+    assert cv.is_rnn and cv.experience_buffer.rnn_states.shape == (4, 1, 1, 64, 16)
     agent.train()
     assert cv.epoch_num == 2 and cv.rnn_states[0].abs().sum() > 0
     with pytest.raises(ConfigError, match="seq_length"):
@@ -182,8 +182,8 @@ def test_isaac_lab_style_env_feeds_its_critic_group_to_the_central_value(tmp_pat
     runner.run({"train": True})
     agent = runner.agent
     assert agent.env.tensor_mode is True and agent.env.env_info["state_space"].shape == (4,)
-    assert agent.storage["obs"].shape == (32, 16, 3)
-    assert agent.central_value_net.storage["states"].shape == (32, 16, 4)
+    assert agent.experience_buffer["obses"].shape == (32, 16, 3)
+    assert agent.central_value_net.experience_buffer["states"].shape == (32, 16, 4)
 
 
 def test_envpool_states_view_trains(tmp_path: Path) -> None:
@@ -193,7 +193,7 @@ def test_envpool_states_view_trains(tmp_path: Path) -> None:
     agent = _agent(tmp_path, *sets)
     assert agent.obs_shape == (2,) and agent.next_step_reset  # both velocities hidden
     agent.train()
-    states = agent.central_value_net.storage["states"]
+    states = agent.central_value_net.experience_buffer["states"]
     assert states.shape == (32, 8, 4) and states[..., 1].abs().sum() > 0  # cart velocity kept
 
 

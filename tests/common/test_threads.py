@@ -46,21 +46,21 @@ def test_intra_op_threads_restores(one_thread: None) -> None:
 def test_ppo_rollout_runs_single_threaded_and_update_keeps_threads(
     tmp_path: Path, one_thread: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rl_games.algos.ppo.agent as agent_mod
+    from rl_games.algos.ppo.agent import PPOAgent
 
     seen: list[tuple[str, int]] = []
-    play, update = agent_mod.play_steps, agent_mod.train_epoch_updates
+    play, update = PPOAgent.play_steps, PPOAgent.train_mini_epochs
 
     def spy_play(agent: Any) -> Any:
         seen.append(("rollout", torch.get_num_threads()))
         return play(agent)
 
-    def spy_update(agent: Any, batch: Any) -> Any:
+    def spy_update(agent: Any) -> Any:
         seen.append(("update", torch.get_num_threads()))
-        return update(agent, batch)
+        return update(agent)
 
-    monkeypatch.setattr(agent_mod, "play_steps", spy_play)
-    monkeypatch.setattr(agent_mod, "train_epoch_updates", spy_update)
+    monkeypatch.setattr(PPOAgent, "play_steps", spy_play)
+    monkeypatch.setattr(PPOAgent, "train_mini_epochs", spy_update)
     runner = Runner()
     cfg = yaml.safe_load((REPO / "configs" / "ppo_cartpole.yaml").read_text())
     runner.load(cfg, [f"config.train_dir={tmp_path}", "config.max_epochs=2", "torch_threads=2"])

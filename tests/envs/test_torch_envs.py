@@ -173,7 +173,7 @@ def test_ppo_cartpole_torch_reaches_475_on_device(tmp_path: Path, one_thread: No
     runner = _train("ppo_cartpole_torch.yaml", tmp_path)
     agent, env = runner.agent, runner.agent.env
     assert env.tensor_mode is True and isinstance(env.env, TorchCartPole)  # zero host copies
-    assert env.env.device == agent.device == agent.storage["obs"].device
+    assert env.env.device == agent.device == agent.experience_buffer["obses"].device
     assert agent.best_reward >= 475 and agent.frame < 600_000
 
 

@@ -1,16 +1,21 @@
-"""Collect one epoch of experience on the training device (no host sync per step)."""
+"""Collect one epoch of experience on the training device (no host sync per step).
+
+:class:`RolloutMixin` holds PPO's env I/O and acting hooks under rl_games' names (``env_reset``,
+``env_step``, ``preprocess_actions``, ``get_action_values``, ``get_values``, ``play_steps``,
+``discount_values``); a subclass overrides any of them, or :meth:`RolloutMixin.update_step_data`
+to store its own per-step fields from the env's ``infos``.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
+from rl_games.common.gae import compute_gae
 from rl_games.networks.rnn import zero_states
-
-if TYPE_CHECKING:
-    from rl_games.algos.ppo.agent import PPOAgent
+from rl_games.storage.rollout import flatten_env_major
 
 
 def shape_rewards(
@@ -25,22 +30,6 @@ def shape_rewards(
     if lo != float("-inf") or hi != float("inf"):
         out = out.clamp(lo, hi)
     return torch.log(out) if log_val else out
-
-
-def policy_input(agent: PPOAgent, obs: Any, masks: torch.Tensor | None) -> dict[str, Any]:
-    """The model's act() input; recurrent policies also get the current RNN states."""
-    if agent.is_rnn:
-        return {"obs": obs, "action_masks": masks, "rnn_states": agent.rnn_states}
-    return {"obs": obs, "action_masks": masks}
-
-
-def advance_rnn_states(agent: PPOAgent, states: tuple, dones: torch.Tensor) -> None:
-    """RNN states after an env step, zeroed where an episode ended (``zero_rnn_on_done``); under
-    next-step autoreset also after the reset row, which carried the finished episode's last obs."""
-    if agent.cfg.zero_rnn_on_done:
-        reset = dones | (agent.dones > 0) if agent.next_step_reset else dones
-        states = zero_states(states, reset)
-    agent.rnn_states = states
 
 
 def game_dones(infos: Any, dones: torch.Tensor) -> torch.Tensor:
@@ -62,84 +51,189 @@ def as_inference(obs: Any) -> Any:
     return obs
 
 
-def _record_policy_step(
-    agent: PPOAgent,
-    t: int,
-    masks: torch.Tensor | None,
-    res: dict[str, torch.Tensor],
-    valid: torch.Tensor | None,
-) -> None:
-    """Store what the policy saw and did at step ``t`` (before the env steps)."""
-    s = agent.storage
-    s.put("obs", t, agent.obs)
-    if masks is not None:
-        s["action_masks"][t] = masks
-    s["actions"][t] = res["actions"]
-    s["neglogpacs"][t] = res["neglogpacs"]
-    s["values"][t] = res["values"]
-    s["dones"][t] = agent.dones
-    if valid is not None:
-        s["valid"][t] = valid
-    for key in agent.extra_fields:
-        s[key][t] = res[key]
+class RolloutMixin:
+    """PPO's rollout verbs; the state they use is set up by ``PPOAgent.__init__``."""
 
+    cfg: Any
+    env: Any
+    model: Any
+    experience_buffer: Any
+    central_value_net: Any
 
-def _record_rewards(
-    agent: PPOAgent,
-    t: int,
-    rewards: torch.Tensor,
-    time_outs: torch.Tensor,
-    values: torch.Tensor,
-) -> torch.Tensor:
-    """Shape the env rewards into storage at step ``t``; returns the shaped rewards."""
-    cfg, out = agent.cfg, agent.storage["rewards"][t]
-    rs = cfg.reward_shaper
-    shaped = shape_rewards(
-        rewards, rs.scale_value, rs.shift_value, rs.min_val, rs.max_val, rs.log_val
-    )
-    if not cfg.value_bootstrap:
-        out.copy_(shaped)
-        return shaped
-    # time-out bootstrap: r + gamma * V(s_t) * time_out, written straight into storage
-    timed_out = time_outs.unsqueeze(-1).to(shaped.dtype)
-    return torch.addcmul(shaped, values, timed_out, value=cfg.gamma, out=out)
+    # ------------------------------------------------------------------ env I/O
+    def env_reset(self) -> Any:
+        """The envs' observation after a reset (as the env gives it: ``obs`` and ``states``)."""
+        return self.env.reset()
 
+    def env_step(self, actions: torch.Tensor) -> tuple[Any, torch.Tensor, torch.Tensor, Any]:
+        """Step every env: ``(obs, rewards [N, V], dones bool [N], infos)``; the env's time-outs
+        (truncations, ``[N]`` bool) are kept in ``self.time_outs`` for the value bootstrap."""
+        obs, rewards, dones, self.time_outs, infos = self.env.step(actions)
+        return obs, rewards, dones, infos
 
-@torch.inference_mode()
-def play_steps(agent: PPOAgent) -> dict[str, float]:
-    """Fill ``agent.storage`` with ``horizon_length`` steps. Returns timing (seconds)."""
-    s, cfg, env = agent.storage, agent.cfg, agent.env
-    cv = agent.central_value_net
-    next_step = agent.next_step_reset
-    agent.model.eval()
-    agent.obs = as_inference(agent.obs)
-    step_time = 0.0
-    t0 = time.perf_counter()
-    for t in range(cfg.horizon_length):
-        masks = agent.action_masks()
-        if agent.is_rnn and t % agent.seq_length == 0:
-            s.store_rnn_states(t // agent.seq_length, agent.rnn_states)
-        res = agent.model.act(policy_input(agent, agent.obs, masks))
-        if cv is not None:  # central value: the values of the env states, repeated per agent
-            res["values"] = cv.rollout_values(t, agent.states)
-        valid = 1.0 - agent.dones if next_step else None
-        _record_policy_step(agent, t, masks, res, valid)
-        env_actions = agent.env_actions(res["actions"])
-        ts = time.perf_counter()
-        obs, rewards, dones, time_outs, infos = env.step(env_actions)
-        step_time += time.perf_counter() - ts
-        agent.hooks.step(infos, dones, env.host_dones)
-        if agent.is_rnn:
-            advance_rnn_states(agent, res["rnn_states"], dones)
-        agent.obs = agent.actor_obs(obs)
+    def preprocess_actions(self, actions: torch.Tensor) -> torch.Tensor:
+        """Policy actions -> env actions: clamp to [-1, 1] and map onto the env's box
+        (``clip_actions``, continuous only): a = clamp(u, -1, 1) * (high - low) / 2 + (high + low) / 2."""
+        if self.is_continuous and self.cfg.clip_actions:
+            return actions.clamp(-1.0, 1.0) * self.action_scale + self.action_bias
+        return actions
+
+    # ------------------------------------------------------------------ acting
+    def _policy_input(self, obs: Any, masks: torch.Tensor | None) -> dict[str, Any]:
+        """The model's act() input; recurrent policies also get the current RNN states."""
+        if self.is_rnn:
+            return {"obs": obs, "action_masks": masks, "rnn_states": self.rnn_states}
+        return {"obs": obs, "action_masks": masks}
+
+    def get_masked_action_values(self, obs: Any, masks: torch.Tensor | None) -> dict[str, Any]:
+        """``{actions, neglogpacs, values, mus, sigmas (continuous), rnn_states}`` for ``obs``;
+        with a central value ``values`` are the critic's, one row per agent."""
+        res = self.model.act(self._policy_input(obs, masks))
+        if self.central_value_net is not None:
+            res["values"] = self.central_value_net.get_value(self.states)
+        return res
+
+    def get_action_values(self, obs: Any) -> dict[str, Any]:
+        """rl_games' name: :meth:`get_masked_action_values` with the env's current masks."""
+        return self.get_masked_action_values(obs, self.action_masks())
+
+    def get_values(self, obs: Any) -> torch.Tensor:
+        """De-normalized values of ``obs`` (the central value's of ``self.states`` when set)."""
+        if self.central_value_net is not None:
+            return self.central_value_net.last_values(self.states)
+        return self.model.act(self._policy_input(obs, self.action_masks()))["values"]
+
+    # ------------------------------------------------------------------ per step
+    def _record_policy_step(
+        self, n: int, masks: torch.Tensor | None, res: dict[str, Any], valid: Any
+    ) -> None:
+        """Store what the policy saw and did at step ``n`` (before the env steps)."""
+        buf = self.experience_buffer
+        buf.update_data("obses", n, self.obs)
+        if masks is not None:
+            buf.update_data("action_masks", n, masks)
+        for key in self.update_list:
+            buf.update_data(key, n, res[key])
+        buf.update_data("dones", n, self.dones)
+        if valid is not None:
+            buf.update_data("valid", n, valid)
+
+    def _record_rewards(
+        self, n: int, rewards: torch.Tensor, time_outs: torch.Tensor, values: torch.Tensor
+    ) -> torch.Tensor:
+        """Shape the env rewards into storage at step ``n``; returns the shaped rewards."""
+        cfg, out = self.cfg, self.experience_buffer["rewards"][n]
+        rs = cfg.reward_shaper
+        shaped = shape_rewards(
+            rewards, rs.scale_value, rs.shift_value, rs.min_val, rs.max_val, rs.log_val
+        )
+        if not cfg.value_bootstrap:
+            out.copy_(shaped)
+            return shaped
+        # time-out bootstrap: r + gamma * V(s_t) * time_out, written straight into storage
+        timed_out = time_outs.unsqueeze(-1).to(shaped.dtype)
+        return torch.addcmul(shaped, values, timed_out, value=cfg.gamma, out=out)
+
+    def _advance_rnn_states(self, states: tuple, dones: torch.Tensor) -> None:
+        """RNN states after an env step, zeroed where an episode ended (``zero_rnn_on_done``);
+        under next-step autoreset also after the reset row (it carried the last episode's obs)."""
+        if self.cfg.zero_rnn_on_done:
+            reset = dones | (self.dones > 0) if self.next_step_reset else dones
+            states = zero_states(states, reset)
+        self.rnn_states = states
+
+    def update_step_data(self, n: int, infos: Any) -> None:
+        """Hook: store a subclass's own per-step fields (e.g. ``infos['amp_obs']``) at step ``n``
+        with ``self.experience_buffer.update_data``. Runs under ``torch.inference_mode``."""
+
+    def play_step(self, n: int) -> float:
+        """Act, step the envs and store step ``n``; returns the seconds spent in the env."""
+        cv, next_step = self.central_value_net, self.next_step_reset
+        masks = self.action_masks()
+        if self.is_rnn and n % self.seq_length == 0:
+            self.experience_buffer.store_rnn_states(n // self.seq_length, self.rnn_states)
         if cv is not None:
-            agent.states = cv.observe(obs, dones, agent.dones if next_step else None)
-        shaped = _record_rewards(agent, t, rewards, time_outs, res["values"])
-        agent.dones = dones.to(torch.float32)
-        agent.episodes.step(t, rewards, shaped, game_dones(infos, dones), valid)
-    if cv is not None:
-        agent.last_values = cv.last_values(agent.states)
-    else:
-        last = agent.model.act(policy_input(agent, agent.obs, agent.action_masks()))
-        agent.last_values = last["values"]
-    return {"step_time": step_time, "play_time": time.perf_counter() - t0}
+            cv.pre_step(n, self.states)
+        res = self.get_masked_action_values(self.obs, masks)
+        valid = 1.0 - self.dones if next_step else None
+        self._record_policy_step(n, masks, res, valid)
+        ts = time.perf_counter()
+        obs, rewards, dones, infos = self.env_step(self.preprocess_actions(res["actions"]))
+        step_time = time.perf_counter() - ts
+        self.hooks.step(infos, dones, self.env.host_dones)
+        if self.is_rnn:
+            self._advance_rnn_states(res["rnn_states"], dones)
+        self.obs = self.actor_obs(obs)
+        if cv is not None:
+            self.states = cv.observe(obs, dones, self.dones if next_step else None)
+        shaped = self._record_rewards(n, rewards, self.time_outs, res["values"])
+        self.update_step_data(n, infos)
+        self.dones = dones.to(torch.float32)
+        self.episodes.step(n, rewards, shaped, game_dones(infos, dones), valid)
+        return step_time
+
+    # ------------------------------------------------------------------ epoch
+    @torch.inference_mode()
+    def collect_steps(self) -> dict[str, float]:
+        """Fill the experience buffer with ``horizon_length`` steps and compute the bootstrap
+        values (``self.last_values``). Returns timing (seconds)."""
+        self.set_eval()
+        self.obs = as_inference(self.obs)
+        step_time = 0.0
+        t0 = time.perf_counter()
+        for n in range(self.horizon_length):
+            step_time += self.play_step(n)
+        self.last_values = self.get_values(self.obs)
+        return {"step_time": step_time, "play_time": time.perf_counter() - t0}
+
+    def discount_values(
+        self,
+        fdones: torch.Tensor,
+        last_extrinsic_values: torch.Tensor,
+        mb_fdones: torch.Tensor,
+        mb_extrinsic_values: torch.Tensor,
+        mb_rewards: torch.Tensor,
+    ) -> torch.Tensor:
+        """GAE advantages ``[T, N, V]`` (:func:`rl_games.common.gae.compute_gae`):
+        delta_t = r_t + gamma * V_{t+1} * (1 - d_{t+1}) - V_t, A_t = delta_t + gamma * tau *
+        (1 - d_{t+1}) * A_{t+1}; ``mb_fdones[t]`` is 1 when obs t starts an episode, ``fdones``
+        the same for the obs after the last step."""
+        cfg = self.cfg
+        return compute_gae(
+            mb_rewards,
+            mb_extrinsic_values,
+            mb_fdones,
+            last_extrinsic_values,
+            fdones,
+            cfg.gamma,
+            cfg.tau,
+        )
+
+    def compute_batch_dict(self, timing: dict[str, float] | None = None) -> dict[str, Any]:
+        """The filled experience buffer as rl_games' ``batch_dict``: the env-major flattened
+        fields of ``tensor_list`` plus ``returns``, ``advantages`` (GAE, ``[B, V]``),
+        ``rnn_states`` (recurrent), ``played_frames`` and the ``timing`` entries."""
+        buf = self.experience_buffer
+        with torch.no_grad():
+            mb_values = buf["values"]
+            mb_advs = self.discount_values(
+                self.dones, self.last_values, buf["dones"], mb_values, buf["rewards"]
+            )
+            mb_returns = mb_advs + mb_values
+            batch = buf.get_transformed_list(flatten_env_major, self.tensor_list)
+            batch["returns"] = flatten_env_major(mb_returns)
+            batch["advantages"] = flatten_env_major(mb_advs)
+            if self.is_rnn:
+                batch["rnn_states"] = buf.flat_rnn_states()
+        batch["played_frames"] = self.batch_size
+        batch.update(timing or {})
+        return batch
+
+    def play_steps(self) -> dict[str, Any]:
+        """One epoch of experience (:meth:`collect_steps`) as a ``batch_dict``
+        (:meth:`compute_batch_dict`) with ``step_time`` and ``play_time``."""
+        return self.compute_batch_dict(self.collect_steps())
+
+    def play_steps_rnn(self) -> dict[str, Any]:
+        """rl_games' recurrent rollout: :meth:`play_steps` handles both."""
+        return self.play_steps()

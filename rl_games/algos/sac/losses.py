@@ -62,21 +62,20 @@ def sample_squashed(
 
 def critic_target(
     rewards: torch.Tensor,
-    terminated: torch.Tensor,
+    not_done: torch.Tensor,
     gamma: float,
     q1_next: torch.Tensor,
     q2_next: torch.Tensor,
     alpha: torch.Tensor | float,
     logp_next: torch.Tensor,
 ) -> torch.Tensor:
-    """Soft TD target ``y = r + (1 - terminated) * gamma * (min(Q1', Q2') - alpha * log pi(a'|s'))``.
+    """Soft TD target ``y = r + not_done * gamma * (min(Q1', Q2') - alpha * log pi(a'|s'))``.
 
-    Time-outs are stored as non-terminal, so they bootstrap from the true final observation.
-    All inputs are ``[B]``; computed in float32.
+    ``not_done = 1 - terminated``: time-outs are stored as non-terminal, so they bootstrap from
+    the true final observation. All inputs are ``[B]``; computed in float32.
     """
     soft_v = torch.minimum(q1_next.float(), q2_next.float()) - alpha * logp_next.float()
-    not_done = 1.0 - terminated.float()
-    return rewards.float() + not_done * gamma * soft_v
+    return rewards.float() + not_done.float() * gamma * soft_v
 
 
 def critic_losses(

@@ -1,21 +1,36 @@
-"""One SAC gradient update (critic, then actor + temperature every ``policy_frequency``, then
-Polyak), and the loss statistics kept on device between print intervals."""
+"""SAC's gradient update as methods of the agent (rl_games' names): ``update`` samples a batch and
+calls ``update_critic``, then ``update_actor_and_alpha`` every ``policy_frequency`` updates, then
+``soft_update_params`` (Polyak). The math is in :mod:`rl_games.algos.sac.losses`; the loss
+statistics stay on the device between print intervals (:class:`UpdateStats`)."""
 
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import TYPE_CHECKING
 
 import torch
 
 from rl_games.algos.sac import losses as L
-from rl_games.storage.replay import ReplayBatch
 
 if TYPE_CHECKING:
-    from rl_games.algos.sac.agent import SACAgent
+    from rl_games.networks.sac import SACModel
+    from rl_games.storage.replay import ReplayBuffer
 
 CRITIC_KEYS = ("c1_loss", "c2_loss")
 ACTOR_KEYS = ("a_loss", "alpha_loss", "entropy")
+
+_PARAMS: weakref.WeakKeyDictionary[torch.nn.Module, list[torch.nn.Parameter]]
+_PARAMS = weakref.WeakKeyDictionary()
+
+
+def module_params(net: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """``list(net.parameters())``, built once per module (the Polyak update runs after every
+    gradient update; loading a state dict keeps the same parameter objects)."""
+    params = _PARAMS.get(net)
+    if params is None:
+        params = _PARAMS[net] = list(net.parameters())
+    return params
 
 
 class UpdateStats:
@@ -48,77 +63,142 @@ class UpdateStats:
         return out
 
 
-def _autocast(agent: SACAgent) -> contextlib.AbstractContextManager:
-    if agent.use_bf16:
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+class SACUpdateMixin:
+    """The update verbs of :class:`rl_games.algos.sac.agent.SACAgent` (which sets this state)."""
 
+    model: SACModel
+    replay_buffer: ReplayBuffer
+    stats: UpdateStats
+    log_alpha: torch.Tensor
+    action_scale: torch.Tensor
+    action_bias: torch.Tensor
+    log_scale_sum: torch.Tensor
+    actor_optimizer: torch.optim.Optimizer
+    critic_optimizer: torch.optim.Optimizer
+    log_alpha_optimizer: torch.optim.Optimizer
+    actor_params: list[torch.nn.Parameter]
+    critic_params: list[torch.nn.Parameter]
+    gamma: float
+    critic_tau: float
+    critic_grad_clip: float
+    batch_size: int
+    policy_frequency: int
+    learnable_temperature: bool
+    target_entropy: float
+    use_bf16: bool
+    num_updates: int
 
-def critic_step(
-    agent: SACAgent, b: ReplayBatch, obs: torch.Tensor, next_obs: torch.Tensor
-) -> torch.Tensor:
-    """Soft TD regression of both critics; returns ``[c1_loss, c2_loss]`` (detached)."""
-    model = agent.model
-    alpha = agent.log_alpha.detach().exp()
-    with torch.no_grad(), _autocast(agent):
-        mu, log_std = model.actor(next_obs)
-        a_next, logp_next = L.sample_squashed(
-            mu.float(), log_std.float(), agent.action_scale, agent.action_bias, agent.log_scale_sum
+    if TYPE_CHECKING:  # provided by ReplicaMixin (a stub here would shadow it)
+
+        def all_reduce_gradients(self, params: list[torch.Tensor]) -> None: ...
+
+    @property
+    def alpha(self) -> torch.Tensor:
+        """The temperature ``exp(log_alpha)`` (with its graph: detach to read it)."""
+        return self.log_alpha.exp()
+
+    @property
+    def update_counter(self) -> int:
+        """rl_games' name of the gradient updates done so far."""
+        return self.num_updates
+
+    def amp_context(self) -> contextlib.AbstractContextManager:
+        """bfloat16 autocast with ``mixed_precision`` on CUDA, else nothing."""
+        if self.use_bf16:
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def sample_policy(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(a_env, log pi(a_env | s))`` for (normalized) ``obs``, reparameterized."""
+        mu, log_std = self.model.actor(obs)
+        return L.sample_squashed(
+            mu.float(), log_std.float(), self.action_scale, self.action_bias, self.log_scale_sum
         )
-        q1_t, q2_t = model.critic_target(next_obs, a_next)
-    target = L.critic_target(
-        b.rewards, b.terminated, agent.gamma, q1_t, q2_t, alpha, logp_next
-    )  # float32
-    with _autocast(agent):
-        q1, q2 = model.critic(obs, b.actions)
-    loss, c1, c2 = L.critic_losses(q1, q2, target)
-    agent.critic_optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    agent.all_reduce_gradients(agent.critic_params)  # torchrun: mean over ranks
-    if agent.critic_grad_clip > 0:
-        torch.nn.utils.clip_grad_norm_(agent.critic_params, agent.critic_grad_clip)
-    agent.critic_optimizer.step()
-    return torch.stack([c1.detach(), c2.detach()])
 
+    def update_critic(
+        self,
+        obs: torch.Tensor,
+        action: torch.Tensor,
+        reward: torch.Tensor,
+        next_obs: torch.Tensor,
+        not_done: torch.Tensor,
+        step: int,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One step of soft TD regression of both critics (``losses.critic_target`` and
+        ``losses.critic_losses``); returns ``(critic_loss, c1_loss, c2_loss)``, detached."""
+        model = self.model
+        alpha = self.log_alpha.detach().exp()
+        with torch.no_grad(), self.amp_context():
+            a_next, logp_next = self.sample_policy(next_obs)
+            q1_t, q2_t = model.critic_target(next_obs, a_next)
+        # y = r + not_done * gamma * (min(Q1', Q2') - alpha * log pi(a'|s')), float32
+        target = L.critic_target(reward, not_done, self.gamma, q1_t, q2_t, alpha, logp_next)
+        with self.amp_context():
+            q1, q2 = model.critic(obs, action)
+        loss, c1, c2 = L.critic_losses(q1, q2, target)
+        self.critic_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.all_reduce_gradients(self.critic_params)  # torchrun: mean over ranks
+        if self.critic_grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.critic_params, self.critic_grad_clip)
+        self.critic_optimizer.step()
+        return loss.detach(), c1.detach(), c2.detach()
 
-def actor_alpha_step(agent: SACAgent, obs: torch.Tensor) -> torch.Tensor:
-    """Actor loss through the (not updated) critic, plus the temperature loss.
+    def update_actor_and_alpha(
+        self, obs: torch.Tensor, step: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Actor loss through the (not updated) critic, plus the temperature loss.
 
-    One ``autograd.grad`` of their sum w.r.t. the actor parameters and ``log_alpha`` only: the
-    critic gets no gradient. Returns ``[a_loss, alpha_loss, entropy]`` (detached),
-    ``entropy = -mean(log pi)``.
-    """
-    model = agent.model
-    with _autocast(agent):
-        mu, log_std = model.actor(obs)
-        a, logp = L.sample_squashed(
-            mu.float(), log_std.float(), agent.action_scale, agent.action_bias, agent.log_scale_sum
-        )
-        q1, q2 = model.critic(obs, a)
-    a_loss = L.actor_loss(agent.log_alpha.exp(), logp, q1, q2)
-    params = agent.actor_params
-    if agent.learnable_temperature:
-        al_loss = L.alpha_loss(agent.log_alpha, logp, agent.target_entropy)
-        grads = torch.autograd.grad(a_loss + al_loss, [*params, agent.log_alpha])
-        agent.log_alpha.grad = grads[-1]
-    else:
-        al_loss = torch.zeros((), device=obs.device)
-        grads = torch.autograd.grad(a_loss, params)
-    for p, g in zip(params, grads, strict=False):
-        p.grad = g
-    temperature = [agent.log_alpha] if agent.learnable_temperature else []
-    agent.all_reduce_gradients([*params, *temperature])  # torchrun: one all-reduce for both
-    if agent.learnable_temperature:
-        agent.log_alpha_optimizer.step()
-    agent.actor_optimizer.step()
-    return torch.stack([a_loss.detach(), al_loss.detach(), -logp.detach().mean()])
+        One ``autograd.grad`` of their sum w.r.t. the actor parameters and ``log_alpha`` only:
+        the critic gets no gradient. Returns ``(actor_loss, entropy, alpha, alpha_loss)``
+        detached (rl_games' order), ``entropy = -mean(log pi)``; ``alpha_loss`` is 0 with a
+        fixed temperature.
+        """
+        with self.amp_context():
+            a, logp = self.sample_policy(obs)
+            q1, q2 = self.model.critic(obs, a)
+        # a_loss = mean(max(alpha, 0.01) * log pi - min(Q1, Q2))
+        a_loss = L.actor_loss(self.log_alpha.exp(), logp, q1, q2)
+        params = self.actor_params
+        if self.learnable_temperature:
+            # alpha_loss = mean(alpha * (-log pi - target_entropy))
+            al_loss = L.alpha_loss(self.log_alpha, logp, self.target_entropy)
+            grads = torch.autograd.grad(a_loss + al_loss, [*params, self.log_alpha])
+            self.log_alpha.grad = grads[-1]
+        else:
+            al_loss = torch.zeros((), device=obs.device)
+            grads = torch.autograd.grad(a_loss, params)
+        for p, g in zip(params, grads, strict=False):
+            p.grad = g
+        temperature = [self.log_alpha] if self.learnable_temperature else []
+        self.all_reduce_gradients([*params, *temperature])  # torchrun: one all-reduce for both
+        if self.learnable_temperature:
+            self.log_alpha_optimizer.step()
+        self.actor_optimizer.step()
+        alpha = self.log_alpha.detach().exp()
+        return a_loss.detach(), -logp.detach().mean(), alpha, al_loss.detach()
 
+    def soft_update_params(
+        self, net: torch.nn.Module, target_net: torch.nn.Module, tau: float
+    ) -> None:
+        """Polyak averaging ``theta' <- theta' + tau * (theta - theta')`` of ``target_net``."""
+        L.polyak_update_(module_params(target_net), module_params(net), tau)
 
-def sac_update(agent: SACAgent, update_actor: bool) -> None:
-    """Sample a batch, step the critic, the actor/alpha (if ``update_actor``), then Polyak."""
-    b = agent.replay.sample(agent.batch_size)
-    obs, next_obs = agent.model.norm_obs(b.obs), agent.model.norm_obs(b.next_obs)
-    agent.stats.add_critic(critic_step(agent, b, obs, next_obs))
-    if update_actor:
-        agent.stats.add_actor(actor_alpha_step(agent, obs))
-    L.polyak_update_(agent.target_params, agent.critic_params, agent.critic_tau)
+    def update_target_weights(self) -> None:
+        """The target critics follow the critics at rate ``critic_tau``."""
+        self.soft_update_params(self.model.critic, self.model.critic_target, self.critic_tau)
+
+    def update(self, step: int) -> None:
+        """One gradient update: sample ``batch_size`` transitions, step the critic, the actor and
+        temperature every ``policy_frequency`` updates, then the targets. The losses are summed
+        on the device into ``self.stats`` (no host sync)."""
+        b = self.replay_buffer.sample(self.batch_size)
+        obs, next_obs = self.model.norm_obs(b.obs), self.model.norm_obs(b.next_obs)
+        not_done = 1.0 - b.terminated  # time-outs are stored as not terminated: they bootstrap
+        _, c1, c2 = self.update_critic(obs, b.actions, b.rewards, next_obs, not_done, step)
+        self.stats.add_critic(torch.stack([c1, c2]))
+        self.num_updates += 1
+        if self.num_updates % self.policy_frequency == 0:
+            a_loss, entropy, _, al_loss = self.update_actor_and_alpha(obs, step)
+            self.stats.add_actor(torch.stack([a_loss, al_loss, entropy]))
+        self.update_target_weights()

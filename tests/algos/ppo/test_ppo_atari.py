@@ -13,7 +13,6 @@ import yaml
 from conftest import REPO, run_cli
 
 from rl_games.algos.ppo.agent import PPOAgent
-from rl_games.algos.ppo.rollout import play_steps
 from rl_games.config import apply_overrides, parse_params
 from rl_games.envs.envpool_env import EnvpoolVecEnv
 
@@ -98,9 +97,9 @@ def test_episode_stats_count_games_not_lives() -> None:
     agent.obs = agent.env.reset()
     agent.dones = torch.ones(agent.num_envs)
     torch.manual_seed(0)
-    play_steps(agent)
+    agent.collect_steps()
     games = agent.episodes.flush(192)
-    lives_lost = int(agent.storage["dones"][1:].sum())
+    lives_lost = int(agent.experience_buffer["dones"][1:].sum())
     assert games >= 1 and lives_lost >= 4 * games
     # a game spans all 5 lives, so its length is well above one life's
     assert min(agent.episodes.lengths) > 60

@@ -32,7 +32,7 @@ def _params(tmp_path: Path, *sets: str):
 
 def test_dict_obs_env_trains_with_per_key_normalization(tmp_path: Path) -> None:
     agent = PPOAgent("run", _params(tmp_path, "config.score_to_win=300"))
-    obs_buf = agent.storage["obs"]
+    obs_buf = agent.experience_buffer["obses"]
     assert set(obs_buf) == {"pos", "vel"} and obs_buf["vel"].shape == (32, 64, 2)
     rms = agent.model.running_mean_std
     assert isinstance(rms, RunningMeanStdObs)

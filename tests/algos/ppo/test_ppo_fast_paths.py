@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from rl_games.algos.ppo import losses as L
+from rl_games.algos.ppo.grads import MaskedMean, clip_grad_norm
 from rl_games.algos.ppo.rollout import shape_rewards
-from rl_games.algos.ppo.update import MaskedMean, clip_grad_norm
 
 
 def _params_with_grads(scale: float, seed: int = 0) -> list[torch.nn.Parameter]:

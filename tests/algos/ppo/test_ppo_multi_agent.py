@@ -49,15 +49,17 @@ def test_env_rows_are_per_agent_and_states_per_env() -> None:
 def test_multi_agent_env_trains_with_per_env_episode_statistics(tmp_path: Path) -> None:
     agent = PPOAgent("run", _params(tmp_path, "config.print_stats=False"))
     assert agent.num_agents == 2 and agent.batch_size == 16 * 32 * 2
-    assert agent.storage["obs"].shape == (16, 64, 6) and agent.use_action_masks
+    assert agent.experience_buffer["obses"].shape == (16, 64, 6) and agent.use_action_masks
     cv = agent.central_value_net
-    assert cv.storage["states"].shape == (16, 32, 5) and cv.batch_size == 16 * 32
+    assert cv.experience_buffer["states"].shape == (16, 32, 5) and cv.batch_size == 16 * 32
     reward = agent.train()
     assert reward is not None and reward > 14.0, reward  # random play: ~2.8 (masks), best 16
     # 16-step episodes, horizon 16, all envs in step: one game per env per epoch, not per agent
     assert agent.episodes.games == 32 * agent.epoch_num
     assert agent.frame == agent.epoch_num * 16 * 32 * 2
-    values = agent.storage["values"]  # the critic's value of an env, repeated for its agents
+    values = agent.experience_buffer[
+        "values"
+    ]  # the critic's value of an env, repeated for its agents
     assert torch.equal(values[:, 0::2], values[:, 1::2])
 
     best = tmp_path / "run" / "nn" / "multi_agent_target.pth"

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from rl_games.algos.ppo.agent import PPOAgent
-from rl_games.algos.ppo.rollout import play_steps
 from rl_games.builders import build_model
 from rl_games.config import parse_params
 from rl_games.networks import distributions as D
@@ -65,7 +64,7 @@ def _assert_learns_without_violations(agent: PPOAgent) -> None:
     assert agent.epoch_num < 60
     assert int(env.violations) == 0  # counted by the env on every step of training
     # the last rollout's stored actions all lie inside the masks stored with them
-    s = agent.storage
+    s = agent.experience_buffer
     actions = s["actions"].reshape(-1, len(env.nvec)) + env._offsets
     assert s["action_masks"].reshape(actions.shape[0], -1).gather(1, actions).all()
 
@@ -73,7 +72,7 @@ def _assert_learns_without_violations(agent: PPOAgent) -> None:
 def test_multidiscrete_masked_env_learns_and_never_takes_a_masked_action(tmp_path: Path) -> None:
     doc = _doc("MultiDiscreteMaskedTest-v0", "multi_discrete_a2c", "multi_discrete", tmp_path)
     agent = _agent(doc)
-    assert agent.storage["action_masks"].shape == (32, 64, 12)
+    assert agent.experience_buffer["action_masks"].shape == (32, 64, 12)
     _assert_learns_without_violations(agent)
 
 
@@ -91,9 +90,9 @@ def test_without_masks_the_policy_takes_masked_actions(tmp_path: Path) -> None:
         use_action_masks=False,
     )
     agent = _agent(doc)
-    assert "action_masks" not in agent.storage
+    assert "action_masks" not in agent.experience_buffer
     agent.obs = agent.env.reset()
-    play_steps(agent)
+    agent.collect_steps()
     assert int(agent.env.env.violations) > 0  # so masking is what keeps the trained agent clean
 
 

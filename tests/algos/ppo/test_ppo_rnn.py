@@ -13,8 +13,6 @@ import yaml
 from conftest import REPO, run_cli
 
 from rl_games.algos.ppo.agent import PPOAgent
-from rl_games.algos.ppo.rollout import play_steps
-from rl_games.algos.ppo.update import prepare_batch, train_epoch_updates
 from rl_games.config import apply_overrides, parse_params
 from rl_games.envs import create_vec_env
 
@@ -50,6 +48,12 @@ def test_masked_velocity_env_zeroes_velocities() -> None:
     env.close()
 
 
+def _batch(agent: PPOAgent) -> dict:
+    """The training dataset of the filled experience buffer (GAE, normalizations)."""
+    agent.prepare_dataset(agent.compute_batch_dict())
+    return agent.dataset.values_dict
+
+
 @pytest.mark.parametrize(
     "sets",
     [
@@ -64,13 +68,13 @@ def test_training_sequences_replay_the_rollout(sets: tuple[str, ...]) -> None:
     torch.manual_seed(0)
     agent = _agent("config.seq_length=8", "config.horizon_length=64", *sets)
     first_states = agent.rnn_states
-    play_steps(agent)
-    s = agent.storage
+    agent.collect_steps()
+    s = agent.experience_buffer
     assert s.rnn_states.shape[:2] == (64 // 8, len(first_states))
     assert all(torch.equal(s.rnn_states[0, i], st) for i, st in enumerate(first_states))
     inside = s["dones"][torch.arange(64) % 8 != 0]  # episode starts inside a sequence
     assert inside.sum() >= 2
-    batch = prepare_batch(agent)
+    batch = _batch(agent)
     assert batch["rnn_states"].shape[2] == 4 * (64 // 8)  # envs * sequences per env
     agent.model.eval()
     with torch.no_grad():
@@ -79,22 +83,23 @@ def test_training_sequences_replay_the_rollout(sets: tuple[str, ...]) -> None:
             "prev_actions": batch["actions"],
             "rnn_states": tuple(batch["rnn_states"]),
             "seq_length": 8,
-            "dones": batch["rnn_dones"],
+            "dones": batch["dones"],
         }
         res = agent.model.evaluate(inp)
         stale = agent.model.evaluate({**inp, "dones": None})
-    assert torch.allclose(res["prev_neglogp"], batch["neglogpacs"], atol=1e-5)
+    assert torch.allclose(res["prev_neglogp"], batch["old_logp_actions"], atol=1e-5)
     assert torch.allclose(res["values"], batch["old_values"], atol=1e-5)
-    assert not torch.allclose(stale["prev_neglogp"], batch["neglogpacs"], atol=1e-3)
+    assert not torch.allclose(stale["prev_neglogp"], batch["old_logp_actions"], atol=1e-3)
 
 
 def test_minibatches_are_whole_sequences_and_update_runs() -> None:
     torch.manual_seed(0)
     agent = _agent("config.seq_length=16", "config.mini_epochs=2")
-    play_steps(agent)
-    batch = prepare_batch(agent)
+    agent.collect_steps()
+    batch = _batch(agent)
     before = {k: v.clone() for k, v in agent.model.state_dict().items()}
-    stats = train_epoch_updates(agent, batch)
+    agent.set_train()
+    stats = agent.train_mini_epochs()
     assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
     changed = [k for k, v in agent.model.state_dict().items() if not torch.equal(v, before[k])]
     assert any(".a_rnn.rnn." in k for k in changed) and any(".c_rnn.rnn." in k for k in changed)

@@ -9,10 +9,9 @@ import yaml
 from conftest import REPO
 
 from rl_games.algos.ppo.agent import PPOAgent
-from rl_games.algos.ppo.rollout import play_steps, shape_rewards
-from rl_games.algos.ppo.update import prepare_batch
+from rl_games.algos.ppo.rollout import shape_rewards
 from rl_games.config import ConfigError, apply_overrides, parse_params
-from rl_games.storage.rollout import RolloutStorage
+from rl_games.storage.rollout import ExperienceBuffer
 
 
 def _agent(cfg_name: str, *sets: str) -> PPOAgent:
@@ -26,6 +25,12 @@ def _start(agent: PPOAgent) -> None:
     agent.dones = torch.ones(agent.num_envs)
 
 
+def _batch(agent: PPOAgent) -> dict:
+    """The training dataset of the filled experience buffer (GAE, normalizations)."""
+    agent.prepare_dataset(agent.compute_batch_dict())
+    return agent.dataset.values_dict
+
+
 def test_envpool_reset_rows_are_masked_and_not_counted() -> None:
     torch.manual_seed(0)
     agent = _agent(
@@ -35,8 +40,8 @@ def test_envpool_reset_rows_are_masked_and_not_counted() -> None:
         "config.minibatch_size=128",
     )
     _start(agent)
-    play_steps(agent)
-    s = agent.storage
+    agent.collect_steps()
+    s = agent.experience_buffer
     dones = s["dones"]  # dones[t] = 1: obs t follows a done (first row: initial reset)
     assert torch.equal(s["valid"][1:], 1.0 - dones[1:])
     assert (s["valid"] == 0).sum() > 1  # an untrained policy ends several episodes
@@ -45,11 +50,11 @@ def test_envpool_reset_rows_are_masked_and_not_counted() -> None:
     lengths = list(agent.episodes.lengths)
     rewards = [float(r[0]) for r in agent.episodes.rewards]
     assert lengths == rewards  # CartPole: +1 per real step, so length == return exactly
-    batch = prepare_batch(agent)
-    assert torch.equal(batch["mask"], s.flat("valid"))
-    adv = batch["advantages"][batch["mask"] > 0]
+    batch = _batch(agent)
+    assert torch.equal(batch["rnn_masks"], s.flat("valid"))
+    adv = batch["advantages"][batch["rnn_masks"] > 0]
     assert abs(float(adv.mean())) < 1e-5 and abs(float(adv.std()) - 1.0) < 1e-3
-    assert torch.all(batch["advantages"][batch["mask"] == 0] == 0)
+    assert torch.all(batch["advantages"][batch["rnn_masks"] == 0] == 0)
 
 
 def test_time_out_bootstrap_adds_gamma_value() -> None:
@@ -62,8 +67,8 @@ def test_time_out_bootstrap_adds_gamma_value() -> None:
         "config.reward_shaper.scale_value=1.0",
     )
     _start(agent)
-    play_steps(agent)
-    s = agent.storage
+    agent.collect_steps()
+    s = agent.experience_buffer
     t = 199  # the step that hits the time limit (rows 0..199 are the first episode)
     assert torch.all(agent.dones == 1)
     raw_last = s["rewards"][t, :, 0] - agent.cfg.gamma * s["values"][t, :, 0]
@@ -79,7 +84,7 @@ def test_shape_rewards_order() -> None:
 
 
 def test_env_major_flattening() -> None:
-    s = RolloutStorage(horizon=3, num_envs=2, device=torch.device("cpu"))
+    s = ExperienceBuffer(horizon=3, num_envs=2, device=torch.device("cpu"))
     x = s.add_field("x", (), torch.float32)
     x[:] = torch.tensor([[0.0, 10.0], [1.0, 11.0], [2.0, 12.0]])  # [t, env]
     assert s.flat("x").tolist() == [0.0, 1.0, 2.0, 10.0, 11.0, 12.0]  # index = env * T + t
@@ -106,8 +111,8 @@ def test_advantages_come_from_raw_values_under_value_normalization(
         f"config.normalize_advantage={normalize_advantage}",
     )
     _start(agent)
-    play_steps(agent)
-    s = agent.storage
+    agent.collect_steps()
+    s = agent.experience_buffer
     # V on another scale than the returns, and not constant: normalizing R and V with different
     # statistics is then not an affine map of R - V, so even normalized advantages would differ
     gen = torch.Generator().manual_seed(0)
@@ -124,8 +129,8 @@ def test_advantages_come_from_raw_values_under_value_normalization(
         next_adv = delta + gamma * lam * not_done * next_adv
         expected[t] = next_adv
     expected = expected.t().reshape(-1)  # env-major
-    batch = prepare_batch(agent)
-    valid = batch["mask"] > 0  # envpool's reset rows are masked out of the statistics
+    batch = _batch(agent)
+    valid = batch["rnn_masks"] > 0  # envpool's reset rows are masked out of the statistics
     if normalize_advantage:
         kept = expected[valid]
         expected = (expected - kept.mean()) / (kept.std() + 1e-8)

@@ -69,7 +69,11 @@ def test_user_registered_torch_vecenv_trains(tmp_path: Path) -> None:
     assert reward is not None and reward > 300, reward
     agent = runner.agent
     assert agent.env.tensor_mode is True and isinstance(agent.env.env, GpuSimVecEnv)
-    assert agent.storage["obs"].shape == (32, 64, 4)  # the actor sees 'obs'; 'states' is unused
+    assert agent.experience_buffer["obses"].shape == (
+        32,
+        64,
+        4,
+    )  # the actor sees 'obs'; 'states' is unused
 
 
 def test_runner_trains_and_plays_on_an_env_object(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import torch
 from gymnasium import spaces
 
 from rl_games.algos.sac.agent import SACAgent
-from rl_games.algos.sac.update import actor_alpha_step
 from rl_games.envs import IVecEnv, TorchVecEnv, make_env_info
 from rl_games.runner import Runner
 
@@ -104,7 +103,7 @@ def make_agent(env: IVecEnv, device: str = "cpu", **config: Any) -> SACAgent:
 
 
 def stored(agent: SACAgent) -> np.ndarray:
-    return agent.replay.data[: len(agent.replay)].numpy()
+    return agent.replay_buffer.data[: len(agent.replay_buffer)].numpy()
 
 
 @pytest.mark.parametrize(("mode", "give_final"), [("next_step", True), ("same_step", True)])
@@ -112,7 +111,7 @@ def test_no_cross_episode_rows_and_true_final_obs(mode: str, give_final: bool) -
     agent = make_agent(CounterEnv(mode=mode, give_final=give_final))
     steps = 10
     for _ in range(steps):
-        agent.play_step(random_actions=True)
+        agent.play_step(random_exploration=True)
     rows = stored(agent)
     obs, act, rew, nxt = rows[:, 0:2], rows[:, 2], rows[:, 3], rows[:, 4:6]
     term, trunc = rows[:, 6], rows[:, 7]
@@ -130,7 +129,7 @@ def test_no_cross_episode_rows_and_true_final_obs(mode: str, give_final: bool) -
 def test_same_step_without_final_observation_uses_current_obs() -> None:
     agent = make_agent(CounterEnv(mode="same_step", give_final=False))
     for _ in range(LENGTH):
-        agent.play_step(random_actions=True)
+        agent.play_step(random_exploration=True)
     rows = stored(agent)
     last = rows[-2:]  # the done step of both envs: s_t stands in for the missing final obs
     np.testing.assert_array_equal(last[:, 4], last[:, 0])
@@ -139,7 +138,7 @@ def test_same_step_without_final_observation_uses_current_obs() -> None:
 def test_value_bootstrap_off_terminates_time_outs() -> None:
     agent = make_agent(CounterEnv(), value_bootstrap=False)
     for _ in range(LENGTH):
-        agent.play_step(random_actions=True)
+        agent.play_step(random_exploration=True)
     rows = stored(agent)
     np.testing.assert_array_equal(rows[-2:, 6], [1.0, 1.0])
 
@@ -148,7 +147,7 @@ def test_normalizer_counts_each_frame_once_and_is_frozen_in_updates() -> None:
     agent = make_agent(CounterEnv(), normalize_input=True)
     frames = [agent.obs.clone()]
     for _ in range(6):
-        agent.play_step(random_actions=False)
+        agent.play_step(random_exploration=False)
         frames.append(agent.obs.clone())
     rms = agent.model.running_mean_std
     all_frames = torch.cat(frames).double()
@@ -179,13 +178,14 @@ def test_warmup_then_updates_per_step() -> None:
 def test_actor_step_leaves_critic_alone() -> None:
     agent = make_agent(CounterEnv())
     for _ in range(4):
-        agent.play_step(random_actions=True)
+        agent.play_step(random_exploration=True)
     critic = [p.detach().clone() for p in agent.model.critic.parameters()]
     actor = [p.detach().clone() for p in agent.model.actor.parameters()]
     log_alpha = agent.log_alpha.detach().clone()
-    obs = agent.model.norm_obs(agent.replay.sample(8).obs)
-    stats = actor_alpha_step(agent, obs)
-    assert stats.shape == (3,)
+    obs = agent.model.norm_obs(agent.replay_buffer.sample(8).obs)
+    a_loss, entropy, alpha, alpha_loss = agent.update_actor_and_alpha(obs, step=1)
+    assert a_loss.shape == entropy.shape == alpha.shape == alpha_loss.shape == ()
+    assert not (a_loss.requires_grad or alpha.requires_grad or alpha_loss.requires_grad)
     for p, q in zip(agent.model.critic.parameters(), critic, strict=True):
         assert p.grad is None and torch.equal(p, q)
         assert p.requires_grad
@@ -228,20 +228,20 @@ def test_train_loop_writes_checkpoints(tmp_path: Any) -> None:
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_bf16_updates_stay_finite() -> None:
     agent = make_agent(CounterEnv(), device="cuda", mixed_precision=True, normalize_input=True)
-    assert agent.use_bf16 and agent.replay.data.is_cuda
+    assert agent.use_bf16 and agent.replay_buffer.data.is_cuda
     for epoch in range(1, 30):
         agent.epoch_num = epoch
         agent.train_epoch()
     means = agent.stats.means()
     assert agent.num_updates > 0 and all(np.isfinite(v) for v in means.values())
-    assert agent.replay.data.dtype == torch.float32 and torch.isfinite(agent.log_alpha)
+    assert agent.replay_buffer.data.dtype == torch.float32 and torch.isfinite(agent.log_alpha)
 
 
 def test_reward_meter_uses_shaped_rewards() -> None:
     """rl_games' SAC meters shaped rewards: the mean behind rewards/*, best and score_to_win."""
     agent = make_agent(CounterEnv(mode="same_step"), reward_shaper={"scale_value": 0.1})
     for _ in range(LENGTH):
-        agent.play_step(random_actions=True)
+        agent.play_step(random_exploration=True)
     agent._flush_episodes()
     # one episode per env: rewards 1 + 2 + 3 = 6, shaped by 0.1
     assert agent._mean_reward == pytest.approx(0.6)

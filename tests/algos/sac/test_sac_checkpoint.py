@@ -97,7 +97,7 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     _assert_same_tree(agent.get_full_state_weights(), fresh.get_full_state_weights())
     assert fresh.epoch_num == 40 and fresh.frame == 80 and fresh.num_updates == agent.num_updates
     assert torch.equal(fresh.log_alpha, agent.log_alpha) and fresh.log_alpha.requires_grad
-    assert len(fresh.replay) == len(agent.replay) == 80
+    assert len(fresh.replay_buffer) == len(agent.replay_buffer) == 80
 
 
 def test_resume_continues_training(tmp_path: Path) -> None:

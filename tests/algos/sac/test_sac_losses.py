@@ -67,7 +67,7 @@ def test_critic_target_terminations_vs_time_outs_hand_numbers() -> None:
     q1 = torch.tensor([10.0, 10.0, 4.0])
     q2 = torch.tensor([8.0, 12.0, 5.0])
     logp = torch.tensor([-1.0, -1.0, 2.0])
-    y = L.critic_target(rewards, terminated, 0.9, q1, q2, 0.5, logp)
+    y = L.critic_target(rewards, 1.0 - terminated.float(), 0.9, q1, q2, 0.5, logp)
     # y = r + (1 - d) * gamma * (min(Q1, Q2) - alpha * logp)
     expected = torch.tensor([1.0 + 0.9 * (8.0 + 0.5), 2.0, -1.0 + 0.9 * (4.0 - 1.0)])
     torch.testing.assert_close(y, expected)
@@ -77,7 +77,7 @@ def test_critic_target_terminations_vs_time_outs_hand_numbers() -> None:
 def test_critic_target_is_float32_under_half_inputs() -> None:
     y = L.critic_target(
         torch.ones(2, dtype=torch.bfloat16),
-        torch.zeros(2),
+        torch.ones(2),  # not_done
         0.99,
         torch.ones(2, dtype=torch.bfloat16),
         torch.ones(2, dtype=torch.bfloat16),
