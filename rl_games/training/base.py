@@ -33,6 +33,7 @@ from rl_games.training.divergence import (
     first_non_finite,
     non_finite,
 )
+from rl_games.training.loop import TrainLoop
 from rl_games.training.observe import ObserverHooks
 from rl_games.training.replicas import ReplicaMixin
 from rl_games.training.resume import apply_resume_state, capture_resume_state, stage_resume_state
@@ -72,7 +73,7 @@ def build_env(
     return TorchVecEnv(env, device)
 
 
-class TrainerBase(ReplicaMixin):
+class TrainerBase(TrainLoop, ReplicaMixin):
     """Run directory, TensorBoard writer, best/last checkpoints, resume and stop conditions."""
 
     #: attributes the rollout carries from one epoch to the next, saved for an exact resume

@@ -33,7 +33,7 @@ from rl_games.envs import TorchVecEnv
 from rl_games.envs.base import actor_observation
 from rl_games.storage.dataset import PPODataset
 from rl_games.storage.rollout import ExperienceBuffer
-from rl_games.training.base import TerminateOnSignal, TrainerBase
+from rl_games.training.base import TrainerBase
 from rl_games.training.episode_stats import EpisodeTracker
 
 log = logging.getLogger(__name__)
@@ -332,41 +332,28 @@ class PPOAgent(
         self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
         self.episodes.start_new_episodes()
 
-    def train(self) -> float | None:
-        """Train until a stop condition; returns the final mean reward."""
-        if self.limits_reached():
-            return None
-        self.setup_run_dir()
-        self.broadcast_replicas()
+    def start_training(self) -> None:
         self.reset_envs()
         self.resume_envs()
-        self.hooks.after_clear_stats()
-        self.start_time = time.perf_counter()
-        mean_reward, reason = None, None
-        with TerminateOnSignal(self) as signals:
-            try:
-                while reason is None:
-                    self.update_epoch()
-                    n = self.cfg.epochs_between_resets
-                    if n > 0 and self.epoch_num > 1 and (self.epoch_num - 1) % n == 0:
-                        self.reset_envs()  # every n epochs: all envs start fresh episodes
-                    stats = self.train_epoch()
-                    self.sync_stats()
-                    self.end_epoch(self.batch_size * self.world_size)
-                    self.check_finite_training(training_stats(stats))
-                    self.episodes.flush(self.cfg.horizon_length)
-                    mean = self.episodes.mean_reward()
-                    mean_reward = None if mean is None else float(mean[0])
-                    self.log_epoch(stats)
-                    self.maybe_save_best(mean_reward)
-                    self.maybe_save_periodic(mean_reward)
-                    reason = self.decide_stop(mean_reward)
-                signals.protect()  # the final checkpoint is written whatever signals follow
-            except KeyboardInterrupt:
-                signals.protect()
-                reason = self.abandon_epoch(reason)
-            self.finish_replicas(reason)
-            self.save_on_stop(reason, mean_reward)
-            signals.saved()
-            self.writer.close()
-        return mean_reward
+
+    def run_epoch(self) -> str | None:
+        """One epoch, its statistics and checkpoints; returns why to stop (None: go on)."""
+        self.update_epoch()
+        n = self.cfg.epochs_between_resets
+        if n > 0 and self.epoch_num > 1 and (self.epoch_num - 1) % n == 0:
+            self.reset_envs()  # every n epochs: all envs start fresh episodes
+        stats = self.train_epoch()
+        self.sync_stats()
+        self.end_epoch(self.batch_size * self.world_size)
+        self.check_finite_training(training_stats(stats))
+        self.episodes.flush(self.cfg.horizon_length)
+        mean = self.episodes.mean_reward()
+        self.final_mean_reward = None if mean is None else float(mean[0])
+        self.log_epoch(stats)
+        self.maybe_save_best(self.final_mean_reward)
+        self.maybe_save_periodic(self.final_mean_reward)
+        return self.decide_stop(self.final_mean_reward)
+
+    def finish_training(self, reason: str) -> None:
+        self.finish_replicas(reason)
+        self.save_on_stop(reason, self.final_mean_reward)

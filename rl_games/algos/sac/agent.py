@@ -31,7 +31,7 @@ from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, SACConfig
 from rl_games.envs import TorchVecEnv
 from rl_games.storage.replay import ReplayBuffer
-from rl_games.training.base import TerminateOnSignal, TrainerBase
+from rl_games.training.base import TrainerBase
 from rl_games.training.checkpoint import reward_str
 from rl_games.training.episode_stats import EpisodeTracker
 from rl_games.training.reporting import log_progress, write_episode_scalars
@@ -134,7 +134,7 @@ class SACAgent(SACPlayMixin, SACUpdateMixin, SACWeightsMixin, TrainerBase):
         self.time_outs: torch.Tensor | None = None  # the last env_step's truncations
         self._track_t = 0
         self._eager_stats = self.device.type == "cpu"
-        self._mean_reward: float | None = None
+        self.final_mean_reward: float | None = None
         self._reset_interval()
 
     def _init_optim(self, cfg: SACConfig) -> None:
@@ -202,36 +202,16 @@ class SACAgent(SACPlayMixin, SACUpdateMixin, SACWeightsMixin, TrainerBase):
         return self.frames_per_epoch
 
     # ------------------------------------------------------------------ loop
-    def train(self) -> float | None:
-        """Train until a stop condition; returns the final mean reward."""
-        if self.limits_reached():
-            return None
-        self.setup_run_dir()
-        self.broadcast_replicas()  # torchrun: rank 0's weights everywhere (after any restore)
+    def start_training(self) -> None:
         self.obs = reset_obs = self.env_reset()
         self.resume_envs()  # on a resume: carried obs/dones, episode stats, RNG, env snapshot
         if self.obs is reset_obs:  # an exact resume carries on with the saved obs instead
             self.model.update_obs_stats(self.obs)  # each fresh frame counted once
         mean = self.episodes.mean_reward()  # a resume's restored windows (None on a fresh run)
-        self._mean_reward = None if mean is None else float(mean[0])
-        self.hooks.after_clear_stats()
-        self.start_time = time.perf_counter()
+        self.final_mean_reward = None if mean is None else float(mean[0])
         self._reset_interval()
-        reason = None
-        with TerminateOnSignal(self) as signals:
-            try:
-                while reason is None:
-                    reason = self._run_epoch()
-                signals.protect()  # the final checkpoint is written whatever signals follow
-            except KeyboardInterrupt:
-                signals.protect()
-                reason = self.abandon_epoch(reason)
-            self._finish(reason)
-            signals.saved()
-            self.writer.close()
-        return self._mean_reward
 
-    def _run_epoch(self) -> str | None:
+    def run_epoch(self) -> str | None:
         """One epoch, its statistics and checkpoints; returns why to stop (None: go on)."""
         self.begin_epoch()
         times = self.train_epoch()
@@ -242,16 +222,16 @@ class SACAgent(SACPlayMixin, SACUpdateMixin, SACWeightsMixin, TrainerBase):
         self._iv["frames"] += self.frames_per_epoch
         if time.perf_counter() - self._iv["t0"] >= PRINT_INTERVAL_S:
             self.log_interval()
-        self.maybe_save_best(self._mean_reward)
+        self.maybe_save_best(self.final_mean_reward)
         self._maybe_save_periodic()
-        return self.decide_stop(self._mean_reward)
+        return self.decide_stop(self.final_mean_reward)
 
-    def _finish(self, reason: str) -> None:
+    def finish_training(self, reason: str) -> None:
         self.finish_replicas(reason)
         self.log_interval()
         if reason != "score_to_win":  # score_to_win saves the best itself
-            self.maybe_save_best(self._mean_reward)
-        self.save_on_stop(reason, self._mean_reward)
+            self.maybe_save_best(self.final_mean_reward)
+        self.save_on_stop(reason, self.final_mean_reward)
 
     def replica_tensors(self, buffers: bool = True) -> dict[str, torch.Tensor]:
         return {**super().replica_tensors(buffers), "log_alpha": self.log_alpha}
@@ -260,7 +240,7 @@ class SACAgent(SACPlayMixin, SACUpdateMixin, SACWeightsMixin, TrainerBase):
         n = self.cfg.save_frequency
         if n > 0 and self.epoch_num % n == 0:
             self.save(
-                f"last_{self.cfg.name}_ep_{self.epoch_num}_rew_{reward_str(self._mean_reward)}"
+                f"last_{self.cfg.name}_ep_{self.epoch_num}_rew_{reward_str(self.final_mean_reward)}"
             )
 
     # ------------------------------------------------------------------ logging

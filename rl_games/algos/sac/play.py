@@ -51,7 +51,7 @@ class SACPlayMixin:
     mean_rewards: float | None
     _track_t: int
     _eager_stats: bool
-    _mean_reward: float | None
+    final_mean_reward: float | None
 
     if TYPE_CHECKING:  # provided by SACUpdateMixin (a stub here would shadow it)
 
@@ -215,12 +215,12 @@ class SACPlayMixin:
             self.episodes.flush(self._track_t)
             self._track_t = 0
             mean = self.episodes.mean_reward()
-            self._mean_reward = None if mean is None else float(mean[0])
+            self.final_mean_reward = None if mean is None else float(mean[0])
 
     def clear_stats(self) -> None:
         """Forget the finished games (not the best reward) and tell the observer."""
         self._flush_episodes()
         self.episodes.clear()
-        self._mean_reward = None
+        self.final_mean_reward = None
         self.mean_rewards = None
         self.hooks.after_clear_stats()

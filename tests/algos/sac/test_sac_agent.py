@@ -244,7 +244,7 @@ def test_reward_meter_uses_shaped_rewards() -> None:
         agent.play_step(random_exploration=True)
     agent._flush_episodes()
     # one episode per env: rewards 1 + 2 + 3 = 6, shaped by 0.1
-    assert agent._mean_reward == pytest.approx(0.6)
+    assert agent.final_mean_reward == pytest.approx(0.6)
 
 
 def test_sac_network_separate_defaults_to_true() -> None:
