@@ -64,3 +64,22 @@ def restore_registries():
     for reg, entries in zip(regs, saved, strict=True):
         reg._entries.clear()
         reg._entries.update(entries)
+
+
+def cli_main(*argv: str) -> int:
+    """``rl_games.cli.main`` in-process; the logging handlers and torch threads the CLI sets are
+    put back afterwards."""
+    import logging
+
+    import torch
+
+    from rl_games.cli import main
+
+    root = logging.getLogger()
+    handlers, level, threads = root.handlers[:], root.level, torch.get_num_threads()
+    try:
+        return main(list(argv))
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        torch.set_num_threads(threads)

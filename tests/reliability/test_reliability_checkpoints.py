@@ -12,15 +12,13 @@ code never runs. The two subprocess cases run ``python runner.py`` as users do.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO, run_cli
+from conftest import REPO, cli_main, run_cli
 
-from rl_games.cli import main
 from rl_games.training.checkpoint import CheckpointError, load_checkpoint, refused_global
 
 CARTPOLE = REPO / "configs" / "ppo_cartpole.yaml"
@@ -34,18 +32,6 @@ CARTPOLE_NET = [
 SYSTEM = f"{os.system.__module__}.system"  # posix.system on Linux
 
 
-def _main(*argv: str) -> int:
-    """``rl_games.cli.main`` in-process, restoring the logging handlers and torch threads."""
-    root = logging.getLogger()
-    handlers, level, threads = root.handlers[:], root.level, torch.get_num_threads()
-    try:
-        return main(list(argv))
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        torch.set_num_threads(threads)
-
-
 def _sets(*items: str) -> list[str]:
     return [arg for item in items for arg in ("--set", item)]
 
@@ -53,7 +39,7 @@ def _sets(*items: str) -> list[str]:
 def _train(config: Path, train_dir: Path, name: str, *extra: str) -> Path:
     sets = _sets("config.max_epochs=1", f"config.train_dir={train_dir}",
                  f"config.full_experiment_name={name}", *extra)  # fmt: skip
-    assert _main("--train", "-q", "--file", str(config), *sets) == 0
+    assert cli_main("--train", "-q", "--file", str(config), *sets) == 0
     (ckpt,) = (train_dir / name / "nn").glob("*.pth")
     return ckpt
 
@@ -97,7 +83,7 @@ def test_export_refuses_a_checkpoint_of_another_network(
 ) -> None:
     out = tmp_path / "policy.onnx"
     argv = ["--export", "onnx", "--file", str(CARTPOLE), "-c", str(ckpts["acrobot"])]
-    assert _main(*argv, "-o", str(out)) == 2
+    assert cli_main(*argv, "-o", str(out)) == 2
     line = _error(capsys.readouterr().out)
     assert "'model/a2c_network.actor_mlp.0.weight' has shape [64, 6] in the checkpoint" in line
     assert "[32, 4] in the model" in line and not out.exists()
@@ -106,7 +92,7 @@ def test_export_refuses_a_checkpoint_of_another_network(
 def test_export_of_the_matching_checkpoint_succeeds(ckpts: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "policy.onnx"
     argv = ["--export", "onnx", "-q", "--file", str(CARTPOLE), "-c", str(ckpts["cartpole"])]
-    assert _main(*argv, "-o", str(out)) == 0
+    assert cli_main(*argv, "-o", str(out)) == 0
     assert out.stat().st_size > 1000
 
 
@@ -115,7 +101,7 @@ def test_play_refuses_a_checkpoint_that_does_not_fit(
     ckpts: dict[str, Path], which: str, capsys: pytest.CaptureFixture
 ) -> None:
     argv = ["--play", "--file", str(CARTPOLE), "--checkpoint", str(ckpts[which])]
-    assert _main(*argv, *_sets("config.player.games_num=1")) == 1
+    assert cli_main(*argv, *_sets("config.player.games_num=1")) == 1
     line = _error(capsys.readouterr().out)
     width = 64 if which == "acrobot" else 32
     assert f"checkpoint '{ckpts[which]}' does not fit this config" in line
@@ -131,7 +117,7 @@ def test_resume_refuses_a_checkpoint_that_does_not_fit(
 ) -> None:
     sets = _sets("config.max_epochs=3", f"config.train_dir={tmp_path / 'runs'}")
     argv = ["--train", "--file", str(CARTPOLE), "--checkpoint", str(ckpts["acrobot_small"])]
-    assert _main(*argv, *sets) == 1
+    assert cli_main(*argv, *sets) == 1
     line = _error(capsys.readouterr().out)
     assert "'model/a2c_network.actor_mlp.0.weight' has shape [32, 6] in the checkpoint" in line
     assert "[32, 4] in the model" in line
@@ -172,10 +158,12 @@ def test_export_and_resume_refuse_code_that_would_run(
     payload = _RunsCode(f"touch {marker}")
     torch.save({"model": {}, "x": payload}, evil, pickle_protocol=protocol)
     out = tmp_path / "p.onnx"
-    assert _main("--export", "onnx", "--file", str(CARTPOLE), "-c", str(evil), "-o", str(out)) == 1
+    assert (
+        cli_main("--export", "onnx", "--file", str(CARTPOLE), "-c", str(evil), "-o", str(out)) == 1
+    )
     assert f"'{SYSTEM}'" in _error(capsys.readouterr().out)
     sets = _sets("config.max_epochs=1", f"config.train_dir={tmp_path / 'runs'}")
-    assert _main("--train", "--file", str(CARTPOLE), "--checkpoint", str(evil), *sets) == 1
+    assert cli_main("--train", "--file", str(CARTPOLE), "--checkpoint", str(evil), *sets) == 1
     assert "holds code and was not loaded" in _error(capsys.readouterr().out)
     assert not marker.exists() and not out.exists()
 
@@ -198,7 +186,7 @@ def test_sac_play_refuses_a_checkpoint_of_another_network(capsys) -> None:
     the first mismatching tensor and both shapes, exit 1, no traceback."""
     ckpt = REPO / "tests" / "data" / "rl_games_1.6.5" / "sac_pendulum_envpool.pth"
     sac = REPO / "configs" / "sac_pendulum.yaml"
-    code = _main("--play", "--file", str(sac), "--checkpoint", str(ckpt))
+    code = cli_main("--play", "--file", str(sac), "--checkpoint", str(ckpt))
     out = capsys.readouterr().out
     assert code == 1, out[-2000:]
     assert "'actor/trunk.0.weight' has shape [256, 3] in the checkpoint, [64, 3]" in out

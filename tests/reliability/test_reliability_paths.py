@@ -16,17 +16,14 @@ one really exercises (the tests run as root, where permission bits stop nothing)
 from __future__ import annotations
 
 import contextlib
-import logging
 import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
-from conftest import run_cli
+from conftest import cli_main, run_cli
 
-from rl_games.cli import main
 from rl_games.config import ConfigError, load_yaml, parse_params
 from rl_games.training.checkpoint import load_checkpoint
 from rl_games.training.run_dir import create_run_dir
@@ -54,18 +51,6 @@ def _config(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(textwrap.dedent(TINY))
     return path
-
-
-def _main(*argv: str) -> int:
-    """``rl_games.cli.main`` in-process, restoring the logging handlers and torch threads."""
-    root = logging.getLogger()
-    handlers, level, threads = root.handlers[:], root.level, torch.get_num_threads()
-    try:
-        return main(list(argv))
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        torch.set_num_threads(threads)
 
 
 def _one_error_line(out: str) -> str:
@@ -111,7 +96,7 @@ def test_full_experiment_name_must_be_a_plain_name(
     tmp_path: Path, value: str, capsys: pytest.CaptureFixture
 ) -> None:
     cfg = str(_config(tmp_path))
-    assert _main("--check", "--file", cfg, "--set", f"config.full_experiment_name={value}") == 2
+    assert cli_main("--check", "--file", cfg, "--set", f"config.full_experiment_name={value}") == 2
     out = capsys.readouterr().out
     assert f"params.config.full_experiment_name: {value!r} must be a plain directory name" in out
     assert "Traceback" not in out and not (tmp_path / "runs").exists()
@@ -119,7 +104,9 @@ def test_full_experiment_name_must_be_a_plain_name(
 
 def test_plain_names_pass(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     cfg = str(_config(tmp_path))
-    assert _main("--check", "-q", "--file", cfg, "--set", "config.full_experiment_name=a.b-1") == 0
+    assert (
+        cli_main("--check", "-q", "--file", cfg, "--set", "config.full_experiment_name=a.b-1") == 0
+    )
     assert "must be a plain directory name" not in capsys.readouterr().out
 
 
@@ -139,7 +126,7 @@ def test_train_dir_inside_a_regular_file(tmp_path: Path, capsys: pytest.CaptureF
     blocker = tmp_path / "a_file"
     blocker.write_text("keep me\n")
     cfg = str(_config(tmp_path))
-    rc = _main("--train", "--file", cfg, "--set", f"config.train_dir={blocker}/runs")
+    rc = cli_main("--train", "--file", cfg, "--set", f"config.train_dir={blocker}/runs")
     line = _one_error_line(capsys.readouterr().out)
     assert rc == 1
     assert "cannot create the run directory" in line
@@ -154,7 +141,7 @@ def test_train_dir_on_a_file_system_that_refuses_writes(
     if not Path("/sys").is_dir():
         pytest.skip("no /sys on this system")
     cfg = str(_config(tmp_path))
-    rc = _main("--train", "--file", cfg, "--set", f"config.train_dir={target}")
+    rc = cli_main("--train", "--file", cfg, "--set", f"config.train_dir={target}")
     line = _one_error_line(capsys.readouterr().out)
     assert rc == 1
     assert f"cannot create the run directory '{target}/" in line and "config.train_dir" in line
@@ -191,13 +178,15 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("paths_ckpt")
     cfg = _config(tmp)
     sets = ["--set", f"config.train_dir={tmp}", "--set", "config.full_experiment_name=t"]
-    assert _main("--train", "-q", "--file", str(cfg), *sets) == 0
+    assert cli_main("--train", "-q", "--file", str(cfg), *sets) == 0
     return cfg, next((tmp / "t" / "nn").glob("*.pth"))
 
 
 def _export(checkpoint: tuple[Path, Path], output: Path | str) -> int:
     cfg, ckpt = checkpoint
-    return _main("--export", "onnx", "-q", "--file", str(cfg), "-c", str(ckpt), "-o", str(output))
+    return cli_main(
+        "--export", "onnx", "-q", "--file", str(cfg), "-c", str(ckpt), "-o", str(output)
+    )
 
 
 def test_export_output_inside_a_regular_file(
