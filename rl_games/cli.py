@@ -213,6 +213,7 @@ def _check(runner: Any) -> int:
 
     try:
         runner.check_training()
+        runner.check_env_config()  # an env name the backend does not have (e.g. envpool task)
     except ConfigError as exc:
         log.error("%s", exc)
         return 2

@@ -132,3 +132,15 @@ def test_space_mismatch_through_runner_py(tmp_path: Path) -> None:
     assert "params.network.space: the 'continuous' head does not fit env" in proc.stdout
     assert "Traceback" not in output
     assert not (tmp_path / "runs").exists()
+
+
+def test_check_reports_an_unknown_envpool_task_as_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--check`` validates for training: the unknown task is the same exit-2 error."""
+    base, edits, key, text = CASES["envpool_unknown_task"]
+    path = write_case(tmp_path, base, edits)
+    assert main(["--check", "--file", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert key in out and text in out, out
+    assert not (tmp_path / "runs").exists()
