@@ -83,3 +83,15 @@ def cli_main(*argv: str) -> int:
         root.handlers[:] = handlers
         root.setLevel(level)
         torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def restore_logging():
+    """``rl_games.cli.main`` points the root logger at the (captured) stdout; undo that after."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

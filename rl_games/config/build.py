@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from rl_games.config import schema
@@ -88,6 +89,22 @@ def parse_params(
     return LoadedConfig(
         params=params, warnings=warnings, raw=raw, training_problems=deferred, source=source
     )
+
+
+def typed_params(params: Any, training: bool) -> schema.Params:
+    """Our typed ``Params`` as they are, or rl_games' raw ``params`` block (what rl_games passes
+    to ``A2CAgent(base_name, params)`` / ``PpoPlayerContinuous(params)``) parsed once. The env's
+    agent count is not known here (the agent checks the batch again with it); for play
+    (``training=False``) problems only training has are logged, not raised."""
+    if isinstance(params, schema.Params):
+        return params
+    if not isinstance(params, Mapping):
+        raise TypeError(f"expected Params or a params dict, got {type(params).__name__}")
+    source = "params" if training else "player params"
+    loaded = parse_params({"params": params}, source, num_agents=None, defer_training=not training)
+    for problem in loaded.training_problems:
+        log.warning("%s (training only; ignored for play)", problem)
+    return loaded.params
 
 
 def _merge_top_level_player(raw: dict, parser: Parser) -> dict:

@@ -18,7 +18,7 @@ from torch import nn
 from rl_games.config.schema import CNNConfig, ConvLayerConfig
 from rl_games.networks import cnn as C
 from rl_games.networks.activations import ACTIVATIONS, INITIALIZERS, make_initializer
-from rl_games.networks.mlp import D2RLNet, _norm_layer
+from rl_games.networks.mlp import D2RLNet, build_mlp
 from rl_games.networks.rnn import RnnWithDones
 from rl_games.registry import Registry
 
@@ -90,15 +90,15 @@ class BaseNetwork(nn.Module):
         norm_func_name: str | None = None,
     ) -> nn.Sequential:
         """``[dense, act, (norm)] * len(units)`` (indices as in rl_games: 0, 2, 4, ...)."""
-        layers: list[nn.Module] = []
-        size = input_size
-        for i, out in enumerate(units):
-            layers += [dense_func(size, out), self.activations_factory.create(activation)]
-            norm = _norm_layer(norm_func_name, out) if i == 0 or not norm_only_first_layer else None
-            if norm is not None:
-                layers.append(norm)
-            size = out
-        return nn.Sequential(*layers)
+        return build_mlp(
+            input_size,
+            units,
+            activation,
+            norm_func_name,
+            norm_only_first_layer,
+            dense_func=dense_func,
+            make_act=self.activations_factory.create,
+        )
 
     def _build_mlp(
         self,

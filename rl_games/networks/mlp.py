@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import torch
 from torch import nn
 
@@ -18,16 +20,20 @@ def _norm_layer(kind: str | None, units: int) -> nn.Module | None:
 
 def build_mlp(
     input_size: int,
-    units: list[int],
+    units: Sequence[int],
     activation: str,
     normalization: str | None = None,
     norm_only_first_layer: bool = False,
+    dense_func: Callable[[int, int], nn.Module] = nn.Linear,
+    make_act: Callable[[str], nn.Module] = make_activation,
 ) -> nn.Sequential:
-    """``[Linear, act, (norm)] * len(units)``; state_dict indices match rl_games (0, 2, 4, ...)."""
+    """``[dense, act, (norm)] * len(units)``; state_dict indices match rl_games (0, 2, 4, ...).
+    ``dense_func`` / ``make_act``: the layer and activation constructors (rl_games' network
+    builders pass their own)."""
     layers: list[nn.Module] = []
     size = input_size
     for i, out in enumerate(units):
-        layers += [nn.Linear(size, out), make_activation(activation)]
+        layers += [dense_func(size, out), make_act(activation)]
         norm = _norm_layer(normalization, out) if (i == 0 or not norm_only_first_layer) else None
         if norm is not None:
             layers.append(norm)

@@ -30,6 +30,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from rl_games.config.build import typed_params
 from rl_games.config.schema import Params
 from rl_games.envs import TorchVecEnv
 from rl_games.envs.base import actor_observation
@@ -38,21 +39,6 @@ from rl_games.training.base import build_env, resolve_device
 log = logging.getLogger(__name__)
 
 MAX_PLAY_STEPS = 1_000_000  # safety cap on env steps of one play_games call
-
-
-def player_params(params: Params | Mapping[str, Any]) -> Params:
-    """Our typed ``Params``, or rl_games' raw ``params`` dict (the block under ``params:``)
-    parsed with :func:`rl_games.config.parse_params`; problems only training has are logged."""
-    if isinstance(params, Params):
-        return params
-    if not isinstance(params, Mapping):
-        raise TypeError(f"a player takes Params or a params dict, got {type(params).__name__}")
-    from rl_games.config import parse_params
-
-    loaded = parse_params({"params": params}, "player params", num_agents=None, defer_training=True)
-    for problem in loaded.training_problems:
-        log.warning("%s (training only; ignored for play)", problem)
-    return loaded.params
 
 
 def _is_gymnasium_env(env_name: str) -> bool:
@@ -84,7 +70,7 @@ class BasePlayer:
     ``states[i][:, done_ids, :]`` for finished envs)."""
 
     def __init__(self, params: Params | Mapping[str, Any], env: TorchVecEnv | None = None) -> None:
-        self.params = player_params(params)
+        self.params = typed_params(params, training=False)
         cfg = self.params.config
         self.pcfg = cfg.player
         self.device = resolve_device(self.pcfg.device_name or cfg.device_name or cfg.device)

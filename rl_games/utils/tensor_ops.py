@@ -5,12 +5,14 @@ Each is a pure function; the formula it computes is in its docstring.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from rl_games.algos.ppo.diagnostics import clip_fraction
+from rl_games.algos.ppo.losses import gaussian_kl
 
 # numpy dtype -> torch dtype as rl_games converts observations (float64 becomes float32)
 NUMPY_TO_TORCH_DTYPE: dict[np.dtype, torch.dtype] = {
@@ -35,16 +37,10 @@ TORCH_TO_NUMPY_DTYPE: dict[torch.dtype, np.dtype] = {
 def policy_kl(
     mu0: Tensor, sigma0: Tensor, mu1: Tensor, sigma1: Tensor, reduce: bool = True
 ) -> Tensor:
-    """KL(N(mu0, sigma0) || N(mu1, sigma1)) summed over the action dim, mean over rows if reduce.
-
-    Per dim: log(sigma1 / sigma0) + (sigma0^2 + (mu1 - mu0)^2) / (2 sigma1^2) - 1/2, with 1e-5
-    added inside the log and to the denominator (rl_games' guard against sigma -> 0).
-    """
-    kl = (
-        torch.log(sigma1 / sigma0 + 1e-5)
-        + (sigma0**2 + (mu1 - mu0) ** 2) / (2.0 * (sigma1**2 + 1e-5))
-        - 0.5
-    ).sum(dim=-1)
+    """KL(N(mu0, sigma0) || N(mu1, sigma1)) summed over the action dim, mean over rows if reduce
+    (rl_games' argument order: the current policy first); the formula with its 1e-5 guards is
+    :func:`rl_games.algos.ppo.losses.gaussian_kl`, which takes the stored policy first."""
+    kl = gaussian_kl(mu1, sigma1, mu0, sigma0)
     return kl.mean() if reduce else kl
 
 
@@ -102,9 +98,9 @@ def normalization_with_masks(values: Tensor, masks: Tensor | None) -> Tensor:
 def policy_clip_fraction(
     neglogp: Tensor, old_neglogp: Tensor, clip: float, masks: Tensor | None = None
 ) -> Tensor:
-    """Fraction of rows whose ratio exp(old_neglogp - neglogp) is outside [1 - clip, 1 + clip]."""
-    log_ratio = old_neglogp - neglogp
-    outside = ((log_ratio < math.log(1.0 - clip)) | (log_ratio > math.log(1.0 + clip))).float()
+    """Fraction of rows whose ratio exp(old_neglogp - neglogp) is outside [1 - clip, 1 + clip]
+    (:func:`rl_games.algos.ppo.diagnostics.clip_fraction`), over the masked-in rows if given."""
+    outside = clip_fraction(old_neglogp, neglogp, clip)
     if masks is None:
         return outside.mean()
     return (outside * masks).sum() / masks.sum().clamp(min=1.0)

@@ -12,8 +12,6 @@ an error, which the last tests show still happens.
 from __future__ import annotations
 
 import copy
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,16 +31,6 @@ def _client_files() -> list[Path]:
     return sorted(CLIENT_CONFIGS.rglob("*.yaml"))
 
 
-@pytest.fixture
-def quiet_cli() -> Iterator[None]:
-    """``cli.main`` configures the root logger; put it back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 def test_every_source_is_present() -> None:
     counts = {name: len(list((CLIENT_CONFIGS / name).glob("*.yaml"))) for name in EXPECTED_COUNTS}
     assert counts == EXPECTED_COUNTS
@@ -50,7 +38,7 @@ def test_every_source_is_present() -> None:
 
 @pytest.mark.parametrize("path", _client_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_client_config_passes_check(
-    path: Path, quiet_cli: None, capsys: pytest.CaptureFixture[str]
+    path: Path, restore_logging: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(["--check", "--file", str(path), "-q"])
     out = capsys.readouterr().out

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +61,6 @@ def shadow_hand_like(train_dir: Path) -> dict[str, Any]:
             },
         }
     }
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """``cli.main`` points the root logger at the (captured) stdout; undo that afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def test_load_keeps_training_only_problems_apart(tmp_path: Path) -> None:

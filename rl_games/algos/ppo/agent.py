@@ -27,6 +27,7 @@ from rl_games.builders import build_model
 from rl_games.common import schedulers
 from rl_games.common.moving_stats import MovingMeanStd
 from rl_games.common.threads import intra_op_threads, rollout_threads
+from rl_games.config.build import typed_params
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, PPOConfig
 from rl_games.envs import TorchVecEnv
@@ -89,15 +90,6 @@ def build_policy(
     return model.to(device), action_space_info(env.action_space)
 
 
-def agent_params(params: Params | Mapping[str, Any]) -> Params:
-    """Our typed ``Params``, or rl_games' raw ``params`` dict (parsed once, as the players do)."""
-    if isinstance(params, Params):
-        return params
-    from rl_games.config import parse_params
-
-    return parse_params({"params": dict(params)}, "params").params
-
-
 class PPOAgent(
     RolloutMixin, UpdateMixin, StateMixin, ReportingMixin, RLGamesAttributes, TrainerBase
 ):
@@ -113,7 +105,7 @@ class PPOAgent(
         env: TorchVecEnv | None = None,
         **kw: Any,
     ) -> None:
-        params = agent_params(params)
+        params = typed_params(params, training=True)
         super().__init__(base_name, params, env, **kw)
         cfg: PPOConfig = params.config  # type: ignore[assignment]
         self.cfg = cfg

@@ -27,6 +27,7 @@ from rl_games.algos.sac.play import TRACK_STEPS, SACPlayMixin
 from rl_games.algos.sac.update import SACUpdateMixin, UpdateStats
 from rl_games.algos.sac.weights import SACWeightsMixin
 from rl_games.builders import build_model
+from rl_games.config.build import typed_params
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, SACConfig
 from rl_games.envs import TorchVecEnv
@@ -75,18 +76,6 @@ def build_sac_model(params: Params, env: TorchVecEnv, device: torch.device) -> t
     return build_model(params, config).to(device)
 
 
-def agent_params(params: Params | Mapping[str, Any]) -> Params:
-    """Our typed ``Params``, or rl_games' raw ``params`` dict (the block under ``params:``,
-    as rl_games' ``SACAgent(base_name, params)`` gets it), parsed and validated once."""
-    if isinstance(params, Params):
-        return params
-    if not isinstance(params, Mapping):
-        raise TypeError(f"an agent takes Params or a params dict, got {type(params).__name__}")
-    from rl_games.config import parse_params
-
-    return parse_params({"params": dict(params)}, "params", num_agents=None).params
-
-
 class SACAgent(SACPlayMixin, SACUpdateMixin, SACWeightsMixin, TrainerBase):
     """``sac``: rl_games' ``SACAgent(base_name, params)``; ``params`` is our typed ``Params`` or
     rl_games' raw params dict."""
@@ -100,7 +89,7 @@ class SACAgent(SACPlayMixin, SACUpdateMixin, SACWeightsMixin, TrainerBase):
         env: TorchVecEnv | None = None,
         **kw: Any,
     ) -> None:
-        params = agent_params(params)
+        params = typed_params(params, training=True)
         super().__init__(base_name, params, env, **kw)
         cfg: SACConfig = params.config  # type: ignore[assignment]
         self.cfg = cfg
