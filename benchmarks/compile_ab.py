@@ -5,7 +5,7 @@
     python benchmarks/compile_ab.py --file configs/ppo_halfcheetah_envpool.yaml --rounds 8
 
 One agent and one env; the model's ``act``/``evaluate`` are switched between the eager methods and
-``rl_games.common.compile`` compiled ones every epoch (ABBA order), so host load and env state
+``rl_games.training.compile`` compiled ones every epoch (ABBA order), so host load and env state
 hit both alike. That makes the ratio usable on a shared machine where separate runs are not.
 The first compiled epoch (compilation, with whatever inductor cache the machine has) is timed
 separately, then 2 compiled and 3 eager warm-up epochs run untimed.
@@ -32,8 +32,8 @@ import yaml
 from hostload import cpu_busy_s  # benchmarks/hostload.py (scripts run from benchmarks/)
 
 from rl_games.builders import ALGORITHMS
-from rl_games.common import compile as C
 from rl_games.runner import Runner, seed_everything
+from rl_games.training import compile as C
 
 METHODS = ("act", "evaluate")
 

@@ -110,8 +110,8 @@ def main() -> int:
 
     import torch
 
-    from rl_games.common.algo_observer import DefaultAlgoObserver
     from rl_games.torch_runner import Runner
+    from rl_games.training.observers import DefaultAlgoObserver
 
     class StopAtScore(DefaultAlgoObserver):
         """Ends training at the first epoch whose mean reward reaches `score`.

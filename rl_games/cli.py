@@ -165,7 +165,7 @@ def _report(exc: BaseException) -> None:
     exit with the same code, quietly."""
     import time
 
-    from rl_games.common.distributed import env_ranks
+    from rl_games.training.distributed import env_ranks
 
     ranks = env_ranks()
     if ranks.rank == 0:

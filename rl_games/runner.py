@@ -13,15 +13,15 @@ import numpy as np
 import torch
 
 from rl_games.builders import ALGORITHMS, MODELS, NETWORKS, PLAYERS
-from rl_games.common import distributed as dist_utils
-from rl_games.common.compile import apply_torch_compile
-from rl_games.common.profiling import profile_training
 from rl_games.config import LoadedConfig, apply_overrides, parse_params
 from rl_games.config.build import to_dict
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.loader import plain_containers
 from rl_games.config.schema import Params
+from rl_games.training import distributed as dist_utils
+from rl_games.training.compile import apply_torch_compile
 from rl_games.training.console import ensure_console
+from rl_games.training.profiling import profile_training
 from rl_games.utils.imports import import_module_for
 from rl_games.utils.imports import resolve_callable as _resolve_callable
 
@@ -183,14 +183,14 @@ class Runner:
         """The injected ``Runner(algo_observer)``, else ``config.algo_observer``'s (default|isaac)."""
         if self.algo_observer is not None:
             return self.algo_observer
-        from rl_games.common.algo_observer import DefaultAlgoObserver, IsaacAlgoObserver
+        from rl_games.training.observers import DefaultAlgoObserver, IsaacAlgoObserver
 
         kinds = {"default": DefaultAlgoObserver, "isaac": IsaacAlgoObserver}
         return kinds[params.config.algo_observer]()
 
     def run(self, args: dict[str, Any]) -> Any:
         """``args``: rl_games' keys ``train``, ``play``, ``checkpoint``, ``sigma``, ``profile``
-        (torch.profiler around training, see :mod:`rl_games.common.profiling`), plus
+        (torch.profiler around training, see :mod:`rl_games.training.profiling`), plus
         ``load_critic_only`` and ``stop_fn``."""
         if args.get("play") and not args.get("train"):
             if args.get("profile"):

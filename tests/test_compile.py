@@ -15,8 +15,8 @@ import yaml
 from conftest import REPO
 
 from rl_games.builders import ALGORITHMS
-from rl_games.common import compile as C
 from rl_games.runner import Runner, seed_everything
+from rl_games.training import compile as C
 from rl_games.training.checkpoint import save_checkpoint
 
 CARTPOLE = REPO / "configs" / "ppo_cartpole.yaml"
@@ -182,7 +182,7 @@ def test_no_cpp_compiler_warns_once_and_runs_eager(
     with inductor_config.patch({"cpp.cxx": ("/nonexistent/bin/c++",)}):
         reason = C.unavailable_reason("cpu")
         assert reason is not None and "C++ compiler" in reason
-        with caplog.at_level(logging.WARNING, logger="rl_games.common.compile"):
+        with caplog.at_level(logging.WARNING, logger="rl_games.training.compile"):
             for _ in range(2):
                 modes = C.apply_torch_compile(agent, "default")
                 assert not modes.enabled
@@ -209,7 +209,7 @@ def test_backend_failure_at_first_call_falls_back_to_eager_once(
     obs, actions = torch.randn(8, 4), torch.randint(0, 2, (8,))
     expected = _evaluate(model, obs, actions)
     C.compile_methods(model, C.hot_methods(model), "default", backend=broken_backend)
-    with caplog.at_level(logging.WARNING, logger="rl_games.common.compile"):
+    with caplog.at_level(logging.WARNING, logger="rl_games.training.compile"):
         for _ in range(3):
             _assert_close(_evaluate(model, obs, actions), expected)
     warnings = [r for r in caplog.records if "running it eagerly" in r.getMessage()]

@@ -27,7 +27,7 @@ FACADE_NAMES = {
     "rl_games.common.env_configurations": ["configurations", "register"],
     "rl_games.common.vecenv": ["register", "IVecEnv", "vecenv_config", "create_vec_env"],
     "rl_games.common.ivecenv": ["IVecEnv"],
-    "rl_games.common.algo_observer": ["AlgoObserver", "DefaultAlgoObserver", "IsaacAlgoObserver"],
+    "rl_games.training.observers": ["AlgoObserver", "DefaultAlgoObserver", "IsaacAlgoObserver"],
     "rl_games.algos_torch.model_builder": [
         "register_network",
         "register_model",
@@ -478,3 +478,26 @@ def test_ppo_dataset_minibatches_are_contiguous_views_with_whole_sequences() -> 
     mb = data[1]
     assert mb["obs"].tolist() == list(range(8, 16)) and mb["obs"]._base is rows
     assert mb["rnn_states"].flatten().tolist() == [2.0, 3.0]  # sequences 2 and 3, whole
+
+
+def test_rl_games_import_paths_hold_no_implementation() -> None:
+    """``rl_games/common`` and ``rl_games/algos_torch`` are re-exports (design.md section 3):
+    a function there is at most a one-statement adapter (rl_games' argument order or name)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(rl_games.__file__).parent
+    too_big = []
+    for pkg in ("common", "algos_torch"):
+        for path in sorted((root / pkg).glob("*.py")):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    body = [
+                        s
+                        for s in node.body
+                        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+                    ]
+                    if len(body) > 1:
+                        too_big.append(f"{pkg}/{path.name}:{node.name}")
+    assert not too_big, f"implementation in a facade module: {too_big}"

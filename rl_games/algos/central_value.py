@@ -31,10 +31,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from rl_games.algos import schedulers
 from rl_games.algos.ppo import losses as L
 from rl_games.algos.ppo.grads import clip_grad_norm, make_adam, rnn_reset_flags
 from rl_games.builders import MODELS, build_network_builder
-from rl_games.common import schedulers
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import CentralValueConfig, PPOConfig
 from rl_games.networks.rnn import zero_states

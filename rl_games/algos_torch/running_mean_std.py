@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from rl_games.common.running_mean_std import RunningMeanStd, RunningMeanStdObs
+from rl_games.networks.normalization import RunningMeanStd, RunningMeanStdObs
 
 __all__ = ["RunningMeanStd", "RunningMeanStdObs"]

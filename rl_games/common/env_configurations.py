@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rl_games.common.registry_view import RegistryView
 from rl_games.envs.registry import ENV_CONFIGURATIONS, register_env
+from rl_games.utils.registry_view import RegistryView
 
 configurations: RegistryView[dict[str, Any]] = RegistryView(ENV_CONFIGURATIONS, register_env)
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from rl_games.common.registry_view import RegistryView
 from rl_games.envs.base import IVecEnv
 from rl_games.envs.registry import (
     VECENV_TYPES,
@@ -15,6 +14,7 @@ from rl_games.envs.registry import (
     create_vec_env,
     register_vecenv,
 )
+from rl_games.utils.registry_view import RegistryView
 
 vecenv_config: RegistryView[VecEnvFactory] = RegistryView(VECENV_TYPES, register_vecenv)
 

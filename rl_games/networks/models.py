@@ -11,8 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from rl_games.common.running_mean_std import RunningMeanStd, RunningMeanStdObs
 from rl_games.networks import distributions as D
+from rl_games.networks.normalization import RunningMeanStd, RunningMeanStdObs
 
 
 class A2CModelNetwork(nn.Module):

@@ -17,13 +17,13 @@ import torch
 from torch import nn
 
 from rl_games.algos.sac.losses import sample_squashed, squash_log_std
-from rl_games.common.running_mean_std import RunningMeanStd
 from rl_games.config.schema import NetworkConfig
 from rl_games.networks.activations import make_initializer
 from rl_games.networks.base_network import BaseNetwork
 from rl_games.networks.builder_base import NetworkBuilder, as_network_config
 from rl_games.networks.mlp import D2RLNet, build_mlp, mlp_output_size
 from rl_games.networks.models import BaseModel, model_network_kwargs
+from rl_games.networks.normalization import RunningMeanStd
 
 log = logging.getLogger(__name__)
 

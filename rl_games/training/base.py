@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from rl_games.common import distributed as dist_utils
 from rl_games.config.build import to_dict
 from rl_games.config.schema import CommonConfig, Params
 from rl_games.envs import TorchVecEnv, create_vec_env
 from rl_games.envs.registry import accepts_device, env_seed
 from rl_games.tracking.writer import make_writer
+from rl_games.training import distributed as dist_utils
 from rl_games.training.checkpoint import (
     CheckpointError,
     WriteError,

@@ -1,6 +1,6 @@
 """Calls a user's rl_games-style ``AlgoObserver`` from the training loops.
 
-The hooks (``rl_games.common.algo_observer``) run at rl_games' points: ``process_infos`` after
+The hooks (``rl_games.training.observers``) run at rl_games' points: ``process_infos`` after
 every env step, ``after_steps`` after each rollout, ``after_clear_stats`` when the score windows
 start empty, ``after_print_stats`` when an epoch's statistics are written. ``before_init`` and
 ``after_init`` are the Runner's. A hook the observer leaves as the base no-op is never called,
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rl_games.common.algo_observer import AlgoObserver
+from rl_games.training.observers import AlgoObserver
 
 __all__ = ["ObserverHooks"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from rl_games.common import distributed as dist_utils
+from rl_games.training import distributed as dist_utils
 
 
 class ReplicaMixin:

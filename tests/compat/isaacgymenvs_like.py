@@ -17,8 +17,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from rl_games.algos_torch import torch_ext
 from rl_games.common import env_configurations, vecenv
-from rl_games.common.algo_observer import AlgoObserver
 from rl_games.torch_runner import Runner
+from rl_games.training.observers import AlgoObserver
 
 # IsaacGymEnvs' cfg/config.yaml + cfg/train/CartpolePPO.yaml shape: Hydra interpolations kept
 HYDRA_CFG = """

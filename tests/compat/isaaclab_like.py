@@ -17,10 +17,10 @@ import gymnasium
 import torch
 
 from rl_games.common import env_configurations, vecenv
-from rl_games.common.algo_observer import IsaacAlgoObserver
 from rl_games.common.player import BasePlayer
 from rl_games.common.vecenv import IVecEnv
 from rl_games.torch_runner import Runner
+from rl_games.training.observers import IsaacAlgoObserver
 
 
 class CartpoleDirectEnv:

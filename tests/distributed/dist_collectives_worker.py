@@ -1,5 +1,5 @@
 """Run under torchrun (2 ranks, gloo) by test_dist_collectives.py: exercises every helper of
-rl_games.common.distributed in a real process group and prints ``rank <r> ok`` when all pass."""
+rl_games.training.distributed in a real process group and prints ``rank <r> ok`` when all pass."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import torch
 import yaml
 from torch import nn
 
-from rl_games.common import distributed as D
-from rl_games.common.running_mean_std import RunningMeanStd
+from rl_games.networks.normalization import RunningMeanStd
 from rl_games.runner import Runner
+from rl_games.training import distributed as D
 
 log = logging.getLogger("dist_collectives_worker")
 

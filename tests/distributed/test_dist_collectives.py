@@ -1,4 +1,4 @@
-"""The helpers of rl_games.common.distributed in a real 2-process gloo group (torchrun), plus the
+"""The helpers of rl_games.training.distributed in a real 2-process gloo group (torchrun), plus the
 single-process behaviour of a multi_gpu config launched without torchrun."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 from conftest import REPO, run_cli
 
-from rl_games.common import distributed as D
-from rl_games.common.running_mean_std import RunningMeanStd
+from rl_games.networks.normalization import RunningMeanStd
+from rl_games.training import distributed as D
 
 HERE = Path(__file__).resolve().parent
 CFG = REPO / "configs" / "ppo_cartpole_multi_gpu.yaml"

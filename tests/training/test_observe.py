@@ -13,9 +13,9 @@ import torch
 import yaml
 from conftest import REPO
 
-from rl_games.common.algo_observer import AlgoObserver, DefaultAlgoObserver, IsaacAlgoObserver
 from rl_games.runner import Runner
 from rl_games.training.observe import ObserverHooks
+from rl_games.training.observers import AlgoObserver, DefaultAlgoObserver, IsaacAlgoObserver
 
 CARTPOLE = REPO / "configs" / "ppo_cartpole.yaml"
 SAC = REPO / "configs" / "sac_pendulum.yaml"

@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from rl_games.algos import schedulers
 from rl_games.algos.central_value import (
     CentralValueTrain,
     central_value_space,
@@ -24,18 +25,17 @@ from rl_games.algos.ppo.rollout import RolloutMixin
 from rl_games.algos.ppo.state import StateMixin
 from rl_games.algos.ppo.update import UpdateMixin
 from rl_games.builders import build_model
-from rl_games.common import schedulers
-from rl_games.common.moving_stats import MovingMeanStd
-from rl_games.common.threads import intra_op_threads, rollout_threads
 from rl_games.config.build import typed_params
 from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.schema import Params, PPOConfig
 from rl_games.envs import TorchVecEnv
 from rl_games.envs.base import actor_observation
+from rl_games.networks.moving_stats import MovingMeanStd
 from rl_games.storage.dataset import PPODataset
 from rl_games.storage.rollout import ExperienceBuffer
 from rl_games.training.base import TrainerBase
 from rl_games.training.episode_stats import EpisodeTracker
+from rl_games.training.threads import intra_op_threads, rollout_threads
 
 log = logging.getLogger(__name__)
 

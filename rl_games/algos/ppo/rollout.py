@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from rl_games.common.gae import compute_gae
+from rl_games.algos.gae import compute_gae
 from rl_games.networks.rnn import zero_states
 from rl_games.storage.rollout import flatten_env_major
 
@@ -194,7 +194,7 @@ class RolloutMixin:
         mb_extrinsic_values: torch.Tensor,
         mb_rewards: torch.Tensor,
     ) -> torch.Tensor:
-        """GAE advantages ``[T, N, V]`` (:func:`rl_games.common.gae.compute_gae`):
+        """GAE advantages ``[T, N, V]`` (:func:`rl_games.algos.gae.compute_gae`):
         delta_t = r_t + gamma * V_{t+1} * (1 - d_{t+1}) - V_t, A_t = delta_t + gamma * tau *
         (1 - d_{t+1}) * A_{t+1}; ``mb_fdones[t]`` is 1 when obs t starts an episode, ``fdones``
         the same for the obs after the last step."""

@@ -13,12 +13,12 @@ from typing import Any
 
 import torch
 
+from rl_games.algos import schedulers
 from rl_games.algos.ppo import losses as L
 from rl_games.algos.ppo.diagnostics import clip_fraction, explained_variance
 from rl_games.algos.ppo.grads import MaskedMean, clip_grad_norm, rnn_reset_flags
-from rl_games.common import distributed as dist_utils
-from rl_games.common import schedulers
 from rl_games.storage.rollout import flatten_env_major
+from rl_games.training import distributed as dist_utils
 
 
 class UpdateMixin:

@@ -12,8 +12,8 @@ from conftest import REPO
 
 from rl_games.algos.ppo.agent import PPOAgent
 from rl_games.builders import build_model
-from rl_games.common.running_mean_std import RunningMeanStdObs
 from rl_games.config import apply_overrides, parse_params
+from rl_games.networks.normalization import RunningMeanStdObs
 from rl_games.training.player import PPOPlayer
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from rl_games.common.moving_stats import MovingMeanStd, masked_moments
+from rl_games.networks.moving_stats import MovingMeanStd, masked_moments
 
 
 def test_first_update_takes_the_batch_then_blends_with_momentum() -> None:

@@ -1,11 +1,11 @@
-"""Tests for rl_games.common.schedulers."""
+"""Tests for rl_games.algos.schedulers."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from rl_games.common.schedulers import AdaptiveScheduler, IdentityScheduler, LinearScheduler
+from rl_games.algos.schedulers import AdaptiveScheduler, IdentityScheduler, LinearScheduler
 
 
 def test_identity() -> None:

@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
-from rl_games.common.running_mean_std import RunningMeanStd, merge_moments
+from rl_games.networks.normalization import RunningMeanStd, merge_moments
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,23 @@ def setup(params: Any) -> tuple[Any, DistContext]:
 
 
 def teardown() -> None:
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    """Leave the process group after a normal finish.
+
+    Every rank first meets the others at a barrier (rank 0 may still be writing the final
+    checkpoint): a rank that destroys its gloo group and exits while a peer is still using the
+    connection was seen to abort (SIGABRT, "terminate called without an active exception").
+    A peer that never arrives only costs the collective timeout and a warning.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=timedelta(seconds=timeout_seconds()))
+        else:
+            dist.barrier()
+    except RuntimeError as exc:  # a peer died or timed out: leave anyway
+        log.warning("distributed: ranks did not meet before teardown: %s", exc)
+    dist.destroy_process_group()
 
 
 # ---------------------------------------------------------------------------------- collectives

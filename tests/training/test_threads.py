@@ -12,8 +12,8 @@ import yaml
 from conftest import REPO
 from torch import nn
 
-from rl_games.common.threads import intra_op_threads, rollout_threads
 from rl_games.runner import Runner
+from rl_games.training.threads import intra_op_threads, rollout_threads
 
 CPU = torch.device("cpu")
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from conftest import REPO, run_cli
 
-from rl_games.common.profiling import TRACE_FILE, profile_training
 from rl_games.runner import Runner
+from rl_games.training.profiling import TRACE_FILE, profile_training
 
 CARTPOLE = REPO / "configs" / "ppo_cartpole.yaml"
 TINY = ["torch_threads=1", "config.max_epochs=2", "config.num_actors=4"]

@@ -1,11 +1,11 @@
-"""Tests for rl_games.common.running_mean_std."""
+"""Tests for rl_games.networks.normalization."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from rl_games.common.running_mean_std import RunningMeanStd, RunningMeanStdObs, merge_moments
+from rl_games.networks.normalization import RunningMeanStd, RunningMeanStdObs, merge_moments
 
 EPS = 1e-5
 

@@ -1,4 +1,4 @@
-"""Tests for rl_games.common.gae.compute_gae."""
+"""Tests for rl_games.algos.gae.compute_gae."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rl_games.common.gae import compute_gae
+from rl_games.algos.gae import compute_gae
 
 GAMMA = 0.9
 TAU = 0.5  # gamma * tau = 0.45
