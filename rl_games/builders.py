@@ -60,8 +60,17 @@ def build_network_builder(network_cfg: Any) -> Any:
     return builder
 
 
-def build_model(params: Any, build_config: dict[str, Any]) -> Any:
-    """``MODELS[model.name](network_builder).build(build_config)`` -> nn.Module."""
-    builder = build_network_builder(params.network)
-    model = MODELS.get(params.model.name)(builder)
-    return model.build(build_config)
+def build_model(params: Any, spec: Any) -> Any:
+    """``MODELS[model.name](network_builder).build(config)`` -> nn.Module, for ``params.network``.
+    ``spec``: a :class:`rl_games.config.plan.ModelSpec` or its dict view (rl_games' build config,
+    which an AMP-style ``_build_net_config`` extends with its own keys)."""
+    return build_model_for(params.network, params.model.name, spec)
+
+
+def build_model_for(network_cfg: Any, model_name: str, spec: Any) -> Any:
+    """The one model build: the network builder of ``network_cfg`` wrapped in
+    ``MODELS[model_name]``, built with ``spec`` (a ``ModelSpec`` or rl_games' build dict)."""
+    as_dict = getattr(spec, "as_dict", None)
+    config = as_dict() if callable(as_dict) else spec
+    model = MODELS.get(model_name)(build_network_builder(network_cfg))
+    return model.build(config)

@@ -180,7 +180,16 @@ class Runner:
         return {"env": TorchVecEnv(vec, device, env_info=env_info)}
 
     def _observer(self, params: Params) -> Any:
-        """The injected ``Runner(algo_observer)``, else ``config.algo_observer``'s (default|isaac)."""
+        """The injected ``Runner(algo_observer)``, else ``config.algo_observer``'s (default|isaac);
+        with ``params.pbt.enabled`` a PBT member's observer joins it (docs/pbt.md)."""
+        observer = self._base_observer(params)
+        if params.pbt is not None and params.pbt.enabled:
+            from rl_games.pbt.member import with_pbt_observer
+
+            observer = with_pbt_observer(observer, params)
+        return observer
+
+    def _base_observer(self, params: Params) -> Any:
         if self.algo_observer is not None:
             return self.algo_observer
         from rl_games.training.observers import DefaultAlgoObserver, IsaacAlgoObserver

@@ -34,8 +34,9 @@ from torch import nn
 from rl_games.algos import schedulers
 from rl_games.algos.ppo import losses as L
 from rl_games.algos.ppo.grads import clip_grad_norm, make_adam, rnn_reset_flags
-from rl_games.builders import MODELS, build_network_builder
+from rl_games.builders import build_model_for
 from rl_games.config.errors import ConfigError, Problem
+from rl_games.config.plan import CentralValuePlan, ModelSpec
 from rl_games.config.schema import CentralValueConfig, PPOConfig
 from rl_games.networks.rnn import zero_states
 from rl_games.storage.dataset import PPODataset
@@ -59,21 +60,9 @@ def trains_actor_value(cfg: PPOConfig, is_continuous: bool) -> bool:
     return bool(cfg.use_experimental_cv)
 
 
-def build_cv_model(
-    cv_cfg: CentralValueConfig, cfg: PPOConfig, state_space: gym.Space, value_size: int
-) -> nn.Module:
+def build_cv_model(cv_cfg: CentralValueConfig, spec: ModelSpec) -> nn.Module:
     """``MODELS[central_value_config.model.name or 'central_value']`` around its network."""
-    builder = build_network_builder(cv_cfg.network)
-    model = MODELS.get(cv_cfg.model.name or "central_value")(builder)
-    return model.build(
-        {
-            "input_shape": tuple(state_space.shape),
-            "value_size": value_size,
-            "num_seqs": cfg.num_actors,
-            "normalize_value": cfg.normalize_value,
-            "normalize_input": cv_cfg.normalize_input,
-        }
-    )
+    return build_model_for(cv_cfg.network, cv_cfg.model.name or "central_value", spec)
 
 
 class CentralValueTrain(nn.Module):
@@ -87,25 +76,24 @@ class CentralValueTrain(nn.Module):
         cv_cfg: CentralValueConfig,
         cfg: PPOConfig,
         state_space: gym.Space,
-        num_agents: int,
-        value_size: int,
+        plan: CentralValuePlan,
+        spec: ModelSpec,
         device: torch.device,
         next_step_reset: bool = False,
         grad_reducer: Callable[[list[torch.Tensor]], None] | None = None,
     ) -> None:
+        """``plan`` and ``spec``: the resolve pass's (:func:`rl_games.config.plan.resolve`)
+        critic batch and model spec; ``state_space``: the critic's input (its storage)."""
         super().__init__()
         self.cv_cfg, self.zero_rnn_on_done = cv_cfg, cfg.zero_rnn_on_done
+        self.plan = plan
         self.device, self.next_step_reset = device, next_step_reset
         self.grad_reducer = grad_reducer  # e.g. the trainer's all-reduce over ranks
-        self.num_actors, self.num_agents = cfg.num_actors, num_agents
-        self.horizon, self.seq_length = cfg.horizon_length, cfg.seq_length
-        self.batch_size = self.horizon * self.num_actors
-        self.minibatch_size = (
-            cv_cfg.minibatch_size or cv_cfg.minibatch_size_per_env * cfg.num_actors
-        )
-        self.model = build_cv_model(cv_cfg, cfg, state_space, value_size).to(device)
+        self.num_actors, self.num_agents = plan.num_actors, plan.num_agents
+        self.horizon, self.seq_length = plan.horizon_length, plan.seq_length
+        self.batch_size, self.minibatch_size = plan.batch_size, plan.minibatch_size
+        self.model = build_cv_model(cv_cfg, spec).to(device)
         self.is_rnn = bool(self.model.is_rnn())
-        self._check_geometry()
         self.optimizer = make_adam(
             self.model.parameters(), float(cv_cfg.learning_rate), cv_cfg.weight_decay
         )
@@ -125,29 +113,6 @@ class CentralValueTrain(nn.Module):
             self.batch_size, self.minibatch_size, True, self.is_rnn, device, self.seq_length
         )
         self.epoch_num, self.frame = 0, 0
-
-    def _check_geometry(self) -> None:
-        problems = []
-        if self.minibatch_size <= 0 or self.batch_size % self.minibatch_size:
-            problems.append(
-                Problem(
-                    f"{CV_PATH}.minibatch_size",
-                    f"central value batch (horizon_length * num_actors = {self.batch_size}) is "
-                    f"not divisible by minibatch_size {self.minibatch_size}",
-                )
-            )
-        if self.is_rnn and (
-            self.horizon % self.seq_length or self.minibatch_size % self.seq_length
-        ):
-            problems.append(
-                Problem(
-                    f"{CV_PATH}.minibatch_size",
-                    f"an RNN critic needs horizon_length ({self.horizon}) and minibatch_size "
-                    f"({self.minibatch_size}) divisible by seq_length ({self.seq_length})",
-                )
-            )
-        if problems:
-            raise ConfigError(problems, "config")
 
     # ------------------------------------------------------------------ rollout
     def states_of(self, obs: Any) -> torch.Tensor:
@@ -292,7 +257,7 @@ class CentralValueTrain(nn.Module):
         self.model.train()
         self._params = list(self.model.parameters())
         losses = []
-        for _ in range(self.cv_cfg.mini_epochs):
+        for _ in range(self.plan.mini_epochs):
             for i in range(len(self.dataset)):
                 losses.append(self.train_critic(self.dataset[i]))
         self.model.eval()
@@ -338,16 +303,6 @@ class CentralValueTrain(nn.Module):
             self.last_lr = float(self.optimizer.param_groups[0]["lr"])
         self.epoch_num = epoch
         self.frame = frame // max(self.num_agents, 1)
-
-
-def central_value_space(env_info: dict[str, Any], observation_space: gym.Space) -> gym.Space:
-    """The critic's input space: the env info's ``state_space`` (the observation space when the
-    env gives none)."""
-    space = env_info.get("state_space")
-    if space is None:
-        log.warning("central value: the env info has no state_space; using observation_space")
-        return observation_space
-    return space
 
 
 def load_critic_weights(cv: CentralValueTrain | None, path: str | Path) -> None:

@@ -131,7 +131,7 @@ def _merge_top_level_player(raw: dict, parser: Parser) -> dict:
 _PARAM_HINTS: dict[str, Any] = {
     "seed": int | None,
     "torch_threads": int | str,
-    "pbt": dict | None,
+    "pbt": schema.PbtConfig | None,
     "env": dict | None,
 }
 

@@ -68,4 +68,14 @@ IGNORED_WITH_HINT: dict[str, dict[str, str]] = {
         "zero_rnn_on_done": "ignored, as rl_games does: write zero_rnn_on_done in params.config "
         "(it applies to the central value's RNN too)",
     },
+    "PbtConfig": {  # IsaacGymEnvs' pbt block, before rl_games 2.0 took PBT in
+        "replace_fraction_worst": "ignored (IsaacGymEnvs' rank-based PBT): rl_games 2.0 replaces "
+        "members below the threshold_std / threshold_abs cut",
+        "replace_fraction_best": "ignored (IsaacGymEnvs' rank-based PBT): leaders are the members "
+        "above the threshold_std / threshold_abs cut",
+        "replace_threshold_frac_std": "ignored (IsaacGymEnvs): write threshold_std",
+        "replace_threshold_frac_absolute": "ignored (IsaacGymEnvs): write threshold_abs",
+        "change_min": "ignored (IsaacGymEnvs): write change_range: [min, max]",
+        "change_max": "ignored (IsaacGymEnvs): write change_range: [min, max]",
+    },
 }

@@ -111,6 +111,18 @@ SECTIONS: tuple[Section, ...] = (
         "An asymmetric critic trained on the env's `states` (PPO only).",
     ),
     Section(
+        "self-play",
+        "`params.config.self_play_config`",
+        schema.SelfPlayConfig,
+        "Self-play against snapshots held by the env (PPO only; docs/self_play.md).",
+    ),
+    Section(
+        "pbt",
+        "`params.pbt`",
+        schema.PbtConfig,
+        "Population based training: this run is one member (docs/pbt.md).",
+    ),
+    Section(
         "player",
         "`params.config.player`",
         schema.PlayerConfig,

@@ -7,6 +7,7 @@ from typing import Any
 
 from rl_games.config import schema
 from rl_games.config.loader import STRICT_NETWORKS, Parser
+from rl_games.config.plan import plan_batch, plan_central_value
 from rl_games.config.ranges import check_ranges
 
 LR_SCHEDULES = {None, "adaptive", "linear", "identity", "constant"}
@@ -35,8 +36,8 @@ def validate(
         _ppo(params, cfg, p, t, num_agents)
     if isinstance(cfg, schema.SACConfig):
         _sac(cfg, t)
-    if params.pbt:
-        p.warn("params.pbt", "population based training is not implemented: one run is trained")
+    if params.pbt is not None:
+        _pbt(params, p)
 
 
 def _positive(p: Parser, path: str, value: Any, name: str) -> None:
@@ -215,45 +216,6 @@ def _initializer_keys(p: Parser, where: str, spec: dict, fn: object) -> None:
             p.problem(f"{where}.{key}", f"unknown initializer key ({fix})")
 
 
-def _minibatch(
-    p: Parser,
-    path: str,
-    mb: int | None,
-    per_env: int,
-    num_actors: int,
-    batch: int,
-    what: str,
-    sure: bool = True,
-) -> int | None:
-    if mb is not None and per_env:
-        p.warn(
-            f"{path}.minibatch_size_per_env",
-            f"ignored: minibatch_size ({mb}) is also set and wins (as in rl_games)",
-        )
-    if mb is None and not per_env:
-        p.problem(
-            f"{path}.minibatch_size",
-            f"missing: set minibatch_size (e.g. {max(1, batch // 4)}) or minibatch_size_per_env",
-        )
-        return None
-    size = mb if mb is not None else per_env * num_actors
-    if size <= 0:
-        p.problem(f"{path}.minibatch_size", f"must be > 0, got {size}")
-        return None
-    report = p.problem if sure else p.warn
-    later = (
-        "" if sure else " for a single-agent env (checked again when the env reports its agents)"
-    )
-    if batch % size:
-        divisors = [d for d in range(1, batch + 1) if batch % d == 0]
-        near = min(divisors, key=lambda d: abs(d - size))
-        report(
-            f"{path}.minibatch_size",
-            f"{what} = {batch} is not divisible by minibatch_size {size}{later}; use a divisor such as {near}",
-        )
-    return size
-
-
 def _ppo(
     params: schema.Params,
     cfg: schema.PPOConfig,
@@ -261,50 +223,17 @@ def _ppo(
     t: Parser,
     num_agents: int | None,
 ) -> None:
-    """``t`` gets the training-only problems (see :func:`validate`)."""
+    """``t`` gets the training-only problems (see :func:`validate`): the batch geometry, planned
+    by the resolve pass (:mod:`rl_games.config.plan`) with the agent count known so far."""
     path = "params.config"
-    _positive(t, f"{path}.horizon_length", cfg.horizon_length, "horizon_length")
-    _positive(t, f"{path}.mini_epochs", cfg.mini_epochs, "mini_epochs")
     _ppo_choices(cfg, p, path)
     _ppo_space(params, p)
     cv = cfg.central_value_config
     if cv is not None:
         _network(cv.network, f"{path}.central_value_config.network", p)
-    if cfg.horizon_length is None or cfg.horizon_length <= 0 or cfg.num_actors <= 0:
-        return
-    _ppo_geometry(params, cfg, t, path, num_agents)
+    plan_batch(cfg, params.network, num_agents, t)
     if cv is not None:
-        _central_value(cfg, cv, t, f"{path}.central_value_config")
-
-
-def _ppo_geometry(
-    params: schema.Params, cfg: schema.PPOConfig, p: Parser, path: str, num_agents: int | None
-) -> None:
-    """Batch = horizon_length * num_actors * num_agents, split into whole minibatches and sequences."""
-    assert cfg.horizon_length is not None
-    batch = cfg.horizon_length * cfg.num_actors * (num_agents or 1)
-    mb = _minibatch(
-        p,
-        path,
-        cfg.minibatch_size,
-        cfg.minibatch_size_per_env,
-        cfg.num_actors,
-        batch,
-        "batch (horizon_length * num_actors * num_agents)",
-        sure=num_agents is not None,
-    )
-    if params.network.rnn is None or cfg.seq_length <= 0:  # seq_length <= 0: a range problem
-        return
-    if cfg.horizon_length % cfg.seq_length:
-        p.problem(
-            f"{path}.seq_length",
-            f"horizon_length {cfg.horizon_length} must be divisible by seq_length {cfg.seq_length}",
-        )
-    if mb and mb % cfg.seq_length:
-        p.problem(
-            f"{path}.seq_length",
-            f"minibatch_size {mb} must be divisible by seq_length {cfg.seq_length}",
-        )
+        plan_central_value(cfg, cv, num_agents, t)
 
 
 def _ppo_choices(cfg: schema.PPOConfig, p: Parser, path: str) -> None:
@@ -335,13 +264,26 @@ def _ppo_choices(cfg: schema.PPOConfig, p: Parser, path: str) -> None:
             f"{path}.normalize_rms_advantage",
             "has no effect without normalize_advantage: True (it replaces the batch statistics)",
         )
-    if cfg.self_play_config:
-        p.warn(
-            f"{path}.self_play_config",
-            "self-play is not implemented: the policy trains against the env as registered",
-        )
+    if cfg.self_play_config is not None:
+        _self_play(cfg.self_play_config, f"{path}.self_play_config", p)
     if cfg.epochs_between_resets < 0:
         p.problem(f"{path}.epochs_between_resets", "must be >= 0 (0: never force a reset)")
+
+
+def _self_play(sp: schema.SelfPlayConfig, path: str, p: Parser) -> None:
+    """Ranges of ``self_play_config`` (rl_games' keys and our pool keys)."""
+    for key in ("games_to_check", "env_update_num", "opponents_per_update"):
+        if getattr(sp, key) < 1:
+            p.problem(f"{path}.{key}", f"must be >= 1, got {getattr(sp, key)}")
+    for key in ("pool_size", "snapshot_every"):
+        if getattr(sp, key) < 0:
+            p.problem(f"{path}.{key}", f"must be >= 0, got {getattr(sp, key)}")
+    if sp.opponent_sampling not in ("latest", "uniform", "latest_prob"):
+        p.problem(f"{path}.opponent_sampling", "expected latest, uniform or latest_prob")
+    elif sp.opponent_sampling != "latest" and sp.pool_size == 0:
+        p.warn(f"{path}.opponent_sampling", "has no effect with pool_size: 0 (no past snapshots)")
+    if not 0.0 <= sp.latest_prob <= 1.0:
+        p.problem(f"{path}.latest_prob", f"expected a value in [0, 1], got {sp.latest_prob}")
 
 
 def _ppo_space(params: schema.Params, p: Parser) -> None:
@@ -356,23 +298,6 @@ def _ppo_space(params: schema.Params, p: Parser) -> None:
             "params.network.space",
             "a2c_discrete needs network.space.discrete or multi_discrete",
         )
-
-
-def _central_value(
-    cfg: schema.PPOConfig, cv: schema.CentralValueConfig, p: Parser, cvp: str
-) -> None:
-    """The critic's batch geometry (training only)."""
-    assert cfg.horizon_length is not None
-    _positive(p, f"{cvp}.mini_epochs", cv.mini_epochs, "mini_epochs")
-    _minibatch(
-        p,
-        cvp,
-        cv.minibatch_size,
-        cv.minibatch_size_per_env,
-        cfg.num_actors,
-        cfg.horizon_length * cfg.num_actors,
-        "central value batch (horizon_length * num_actors)",
-    )
 
 
 def _sac(cfg: schema.SACConfig, p: Parser) -> None:
@@ -393,3 +318,49 @@ def _sac(cfg: schema.SACConfig, p: Parser) -> None:
         )
     if not (0.0 < cfg.critic_tau <= 1.0):
         p.problem(f"{path}.critic_tau", f"must be in (0, 1], got {cfg.critic_tau}")
+
+
+def _pbt(params: schema.Params, p: Parser) -> None:
+    """``params.pbt``: ranges, the population index and the mutation block (docs/pbt.md)."""
+    from rl_games.config.build import to_dict
+    from rl_games.pbt.mutation import MUTATION_FUNCS
+    from rl_games.pbt.rules import get_path, mutation_rules
+
+    pbt, path = params.pbt, "params.pbt"
+    _positive(p, f"{path}.num_policies", pbt.num_policies, "num_policies")
+    _positive(p, f"{path}.interval_steps", pbt.interval_steps, "interval_steps")
+    if not 0 <= pbt.policy_idx < max(pbt.num_policies, 1):
+        p.problem(
+            f"{path}.policy_idx",
+            f"must be in [0, num_policies={pbt.num_policies}), got {pbt.policy_idx}; give each "
+            "member its own index (python -m rl_games.pbt.launch does)",
+        )
+    for key in ("threshold_std", "threshold_abs", "start_after", "initial_delay"):
+        if getattr(pbt, key) < 0:
+            p.problem(f"{path}.{key}", f"must be >= 0, got {getattr(pbt, key)}")
+    if not 0.0 <= pbt.mutation_rate <= 1.0:
+        p.problem(f"{path}.mutation_rate", f"must be in [0, 1], got {pbt.mutation_rate}")
+    lo_hi = pbt.change_range
+    if len(lo_hi) != 2 or not 1.0 <= lo_hi[0] <= lo_hi[1]:
+        p.problem(f"{path}.change_range", f"expected [min, max] with 1 <= min <= max, got {lo_hi}")
+    doc = to_dict(params)
+    for key, fn in mutation_rules(pbt.mutation).items():
+        where = f"{path}.mutation.{key}"
+        if fn not in MUTATION_FUNCS:
+            p.problem(where, f"unknown mutation function {fn!r}; valid: {sorted(MUTATION_FUNCS)}")
+        try:
+            value = get_path(doc, key)
+        except KeyError:
+            p.problem(where, "no such config key; write the path --set takes (config.gamma)")
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            p.problem(where, f"only numbers can be mutated; {key} is {value!r}")
+    if pbt.enabled and not pbt.mutation:
+        p.problem(
+            f"{path}.mutation", "nothing to mutate: add e.g. config.learning_rate: mutate_float"
+        )
+    if pbt.enabled and getattr(params.config, "multi_gpu", False):
+        p.problem(
+            f"{path}.enabled",
+            "a member cannot be a torchrun job (multi_gpu); run one member per GPU (docs/pbt.md)",
+        )

@@ -21,7 +21,11 @@ INSTALL_HINTS: dict[str, str] = {
     "Box2D": "pip install swig && pip install 'gymnasium[box2d]'",
     "box2d": "pip install swig && pip install 'gymnasium[box2d]'",
     "mujoco": "pip install 'gymnasium[mujoco]'",
+    # the constraint file keeps the CPU torch (mjlab pulls a CUDA one through torchvision)
+    "mjlab": "pip install -c constraints.txt -e '.[mjlab]'",
     "ale_py": "pip install ale-py",
+    "brax": "pip install -c constraints.txt -e '.[brax]'",
+    "mujoco_playground": "pip install -c constraints.txt -e '.[brax]'",
 }
 
 

@@ -45,6 +45,8 @@ _GYMNASIUM = "rl_games.envs.gymnasium_env"
 _TORCH = "rl_games.envs.torch_envs"
 _TOY = "rl_games.envs.toy_envs"
 _WRAPPERS = "rl_games.envs.wrappers"
+_MJLAB = "rl_games.envs.mjlab_env"
+_JAX = "rl_games.envs.jax_env"
 
 BUILTIN_VECENV_TYPES: dict[str, VecEnvType] = {
     "ENVPOOL": VecEnvType(
@@ -64,6 +66,31 @@ BUILTIN_VECENV_TYPES: dict[str, VecEnvType] = {
     "TORCH": VecEnvType(f"{_TORCH}:batched_torch_vecenv", accepts_device=True, single_agent=True),
     "MASKED_VELOCITY": VecEnvType(f"{_WRAPPERS}:masked_velocity_vecenv", requires=("envpool",)),
     "STATES_VIEW": VecEnvType(f"{_WRAPPERS}:states_view_vecenv"),
+    # mjlab (MuJoCo Warp): torch tensors on the simulation device (rl_games.envs.mjlab_env)
+    "MJLAB": VecEnvType(
+        f"{_MJLAB}:MjlabVecEnv",
+        requires=("mjlab",),
+        check=f"{_MJLAB}:check_env_config",
+        accepts_device=True,
+        single_agent=True,
+    ),
+    # JAX simulators, zero-copy through DLPack (rl_games.envs.jax_env)
+    "BRAX": VecEnvType(
+        f"{_JAX}:brax_vecenv",
+        requires=("brax",),
+        check=f"{_JAX}:check_brax_config",
+        preflight=f"{_JAX}:brax_config_error",
+        accepts_device=True,
+        single_agent=True,
+    ),
+    "PLAYGROUND": VecEnvType(
+        f"{_JAX}:playground_vecenv",
+        requires=("mujoco_playground",),
+        check=f"{_JAX}:check_playground_config",
+        preflight=f"{_JAX}:playground_config_error",
+        accepts_device=True,
+        single_agent=True,
+    ),
 }
 
 
@@ -103,10 +130,15 @@ BUILTIN_ENVS: dict[str, BuiltinEnv] = {
     # agents per env: known once built (the config may set num_agents / the critic's view)
     "AsymmetricCartPole-v0": _torch(f"{_TOY}:AsymmetricCartPole", num_agents=None),
     "MultiAgentTarget-v0": _torch(f"{_TOY}:MultiAgentTarget", num_agents=None),
+    # two-player board game against an opponent policy held by the env (self-play)
+    "connect_four": _torch("rl_games.envs.connect_four:ConnectFour"),
     "CartPoleMaskedVelocity-v1": BuiltinEnv(
         "MASKED_VELOCITY", default_env_config={"env_name": "CartPole-v1"}
     ),
     "states_view": BuiltinEnv("STATES_VIEW"),
+    "brax": BuiltinEnv("BRAX"),
+    "playground": BuiltinEnv("PLAYGROUND"),
+    "mjlab": BuiltinEnv("MJLAB"),  # env_config.task_name: an mjlab task id
 }
 
 

@@ -36,7 +36,12 @@ from rl_games.training.divergence import (
 from rl_games.training.loop import TrainLoop
 from rl_games.training.observe import ObserverHooks
 from rl_games.training.replicas import ReplicaMixin
-from rl_games.training.resume import apply_resume_state, capture_resume_state, stage_resume_state
+from rl_games.training.resume import (
+    ResumeStateMixin,
+    apply_resume_state,
+    capture_resume_state,
+    stage_resume_state,
+)
 from rl_games.training.run_dir import close_quietly, create_run_dir, save_failed
 from rl_games.training.state_match import restore_mismatch
 from rl_games.training.stop import TerminateOnSignal, WindowMeter
@@ -73,8 +78,9 @@ def build_env(
     return TorchVecEnv(env, device)
 
 
-class TrainerBase(TrainLoop, ReplicaMixin):
-    """Run directory, TensorBoard writer, best/last checkpoints, resume and stop conditions."""
+class TrainerBase(TrainLoop, ReplicaMixin, ResumeStateMixin):
+    """Run directory, TensorBoard writer, best/last checkpoints, resume (``state_dict`` /
+    ``load_state_dict``: the rollout carry and episode statistics) and stop conditions."""
 
     #: attributes the rollout carries from one epoch to the next, saved for an exact resume
     resume_carry: tuple[str, ...] = ("obs", "dones", "rnn_states")

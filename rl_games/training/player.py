@@ -43,19 +43,20 @@ class PPOPlayer(BasePlayer):
     """Plays a PPO policy (continuous, discrete or multi-discrete: only the head differs)."""
 
     def _build_net_config(self) -> dict[str, Any]:
-        """The model's build config (as the agent's); a subclass adds its own keys."""
-        from rl_games.algos.ppo.agent import build_net_config
+        """The model's build config: the dict view of the env's ``ModelSpec`` (as the agent's,
+        without the training-only batch geometry); a subclass adds its own keys."""
+        from rl_games.config.plan import EnvSpaces, model_spec
 
-        return build_net_config(self.params, self.env)
+        return model_spec(self.params, EnvSpaces.of(self.env)).as_dict()
 
     def build_model(self) -> torch.nn.Module:
-        from rl_games.algos.ppo.agent import build_policy
+        from rl_games.builders import build_model
+        from rl_games.config.plan import action_spec
 
-        model, (kind, *_rest) = build_policy(
-            self.params, self.env, self.device, self._build_net_config()
-        )
-        if kind == "continuous":
-            space = self.env.action_space
+        model = build_model(self.params, self._build_net_config()).to(self.device)
+        space = self.env.action_space
+        kind = action_spec(space)
+        if kind is not None and kind[0] == "continuous":
             low = torch.as_tensor(space.low, dtype=torch.float32, device=self.device)
             high = torch.as_tensor(space.high, dtype=torch.float32, device=self.device)
             self.set_action_box(low, high)

@@ -108,6 +108,54 @@ class BasePlayer:
         self.batch_size = 1
         self.has_batch_dimension = False
 
+    # ------------------------------------------------------------------ rl_games' names
+    @property
+    def env_info(self) -> dict[str, Any]:
+        return self.env.env_info
+
+    @property
+    def action_space(self) -> Any:
+        return self.env.action_space
+
+    @property
+    def observation_space(self) -> Any:
+        return self.env.observation_space
+
+    @property
+    def obs_shape(self) -> Any:
+        return getattr(self.env.observation_space, "shape", None)
+
+    @property
+    def games_num(self) -> int:
+        return self.pcfg.games_num
+
+    @property
+    def n_game_life(self) -> int:
+        return self.pcfg.n_game_life
+
+    @property
+    def render_env(self) -> bool:
+        return self.pcfg.render
+
+    @property
+    def print_stats(self) -> bool:
+        return self.pcfg.print_stats
+
+    def env_reset(self, env: Any = None) -> Any:
+        """rl_games' player hook: reset ``env`` (default: the player's) -> tensors on the
+        player's device."""
+        return self.obs_to_torch((env or self.env).reset())
+
+    def env_step(self, env: Any, actions: torch.Tensor) -> tuple[Any, Any, Any, Any]:
+        """rl_games' player hook: ``(obs, rewards [N], dones [N], infos)`` of one step of ``env``
+        (the player's ``TorchVecEnv`` or a user's vecenv) with env-unit ``actions``."""
+        out = env.step(actions)
+        obs, rewards, dones, infos = (out[0], out[1], out[2], out[-1])
+        rewards = torch.as_tensor(rewards, device=self.device)
+        if rewards.dim() > 1 and rewards.shape[-1] == 1:
+            rewards = rewards.squeeze(-1)
+        return self.obs_to_torch(obs), rewards, torch.as_tensor(dones, device=self.device), infos
+
     def run(self) -> Any:
         """Play ``games_num`` games, or run the evaluation loop when ``player.evaluation``."""
         if self.pcfg.evaluation:

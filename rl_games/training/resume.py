@@ -6,6 +6,8 @@ Extra checkpoint keys (all weights_only-loadable; rl_games ignores them):
 * ``episode_stats``: the running episode sums and the windows of finished games.
 * ``carry``: what the rollout carries from one epoch into the next (last observation, dones,
   RNN states), named by the trainer's ``resume_carry`` attributes.
+
+``episode_stats`` and ``carry`` are the trainer's own :meth:`ResumeStateMixin.state_dict`.
 * ``env_snapshot``: the envs' own state when it is plain data (:mod:`env_snapshot`).
 
 With an ``env_snapshot`` the resumed run continues the very same episodes: bit-exact on CPU.
@@ -17,6 +19,7 @@ restored: the resumed run is deterministic but not identical to an uninterrupted
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -37,18 +40,51 @@ log = logging.getLogger(__name__)
 RESUME_KEYS = ("rng", "episode_stats", "carry", "env_snapshot")
 
 
+class ResumeStateMixin:
+    """The trainer's own resume state: ``state_dict()`` / ``load_state_dict()``.
+
+    ``carry``: the ``resume_carry`` attributes (what the rollout carries from one epoch into the
+    next; a subclass names its own, e.g. PPO's central-value states); ``episode_stats``: the
+    running episode sums and the windows of finished games. The keys are the checkpoint's, so
+    checkpoints written before this method existed load unchanged."""
+
+    resume_carry: tuple[str, ...] = ()
+    device: torch.device
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{'carry': {name: tensors}, 'episode_stats': {...}}`` (tensors cloned)."""
+        state: dict[str, Any] = {}
+        episodes = getattr(self, "episodes", None)
+        if episodes is not None and hasattr(episodes, "state_dict"):
+            state["episode_stats"] = episodes.state_dict()
+        carry = {}
+        for name in self.resume_carry:
+            value = getattr(self, name, None)
+            if value is not None:
+                carry[name] = _map_tensors(value, lambda t: t.detach().clone())
+        state["carry"] = carry
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`. Without ``carry`` (the envs were reset, not restored) the
+        unfinished episodes are gone: only the finished-game windows come back."""
+        carry = state.get("carry")
+        for name, value in (carry or {}).items():
+            if name not in self.resume_carry:
+                log.warning(
+                    "resume: the checkpoint carries '%s', which this trainer does not", name
+                )
+                continue
+            setattr(self, name, _map_tensors(value, lambda t: t.to(self.device)))
+        stats = state.get("episode_stats")
+        episodes = getattr(self, "episodes", None)
+        if stats is not None and episodes is not None:
+            episodes.load_state_dict(stats, windows_only=carry is None)
+
+
 def capture_resume_state(trainer: TrainerBase) -> dict[str, Any]:
     """The extra keys for ``trainer``'s checkpoint (see the module docstring)."""
-    state: dict[str, Any] = {"rng": capture_rng()}
-    episodes = getattr(trainer, "episodes", None)
-    if episodes is not None and hasattr(episodes, "state_dict"):
-        state["episode_stats"] = episodes.state_dict()
-    carry = {}
-    for name in trainer.resume_carry:
-        value = getattr(trainer, name, None)
-        if value is not None:
-            carry[name] = _map_tensors(value, lambda t: t.detach().clone())
-    state["carry"] = carry
+    state: dict[str, Any] = {"rng": capture_rng(), **trainer.state_dict()}
     snapshot = capture_env_snapshot(trainer.env)
     if snapshot is not None:
         state["env_snapshot"] = snapshot
@@ -79,17 +115,15 @@ def stage_resume_state(trainer: TrainerBase, state: dict[str, Any]) -> dict[str,
 
 
 def apply_resume_state(trainer: TrainerBase, pending: dict[str, Any]) -> None:
-    """After the loop's env reset: env state, carried tensors, episode statistics, RNG."""
+    """After the loop's env reset: env state, then the trainer's :meth:`load_state_dict`
+    (carried tensors, episode statistics), then the RNG."""
     exact = bool(pending.get("exact")) and restore_env_snapshot(
         trainer.env, pending["env_snapshot"]
     )
-    if exact:
-        for name, value in pending["carry"].items():
-            setattr(trainer, name, _map_tensors(value, lambda t: t.to(trainer.device)))
-    stats = pending.get("episode_stats")
-    episodes = getattr(trainer, "episodes", None)
-    if stats is not None and episodes is not None:
-        episodes.load_state_dict(stats, windows_only=not exact)
+    own = {k: pending[k] for k in ("carry", "episode_stats") if k in pending}
+    if not exact:
+        own.pop("carry", None)
+    trainer.load_state_dict(own)
     if "rng" in pending:
         restore_rng(pending["rng"])
     if exact:

@@ -1,6 +1,7 @@
-"""An AMP-style client (tests/compat/amp_like.py) subclasses our ``A2CAgent`` through rl_games'
-hooks: it trains a discriminator inside ``calc_gradients`` on per-step features the env gives
-in ``infos``, logs it, keeps its own checkpoint entries across a resume, and plays."""
+"""An AMP-style client (tests/compat/amp_like.py) written with IsaacGymEnvs' AMP call patterns
+(``A2CBase.__init__`` called directly, its own ``train`` / ``train_epoch`` / ``play_steps`` over
+``self.obs['obs']``, ``reset_done``, ``amp_obs`` in the experience buffer and the dataset, a
+discriminator loss in ``calc_gradients``) trains on a torch env, resumes and plays."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def _runner(tmp_path: Path, **config: object) -> Runner:
 
 def _disc_weights(agent: A2CAgent) -> dict[str, torch.Tensor]:
     net = agent.model.a2c_network
-    return {k: v.clone() for k, v in net.state_dict().items() if k.startswith("disc_")}
+    return {k: v.clone() for k, v in net.state_dict().items() if k.startswith("_disc")}
 
 
 def _scalars(run_dir: Path, tag: str) -> list[float]:
@@ -46,6 +47,8 @@ def test_amp_style_agent_trains_resumes_and_plays(tmp_path: Path) -> None:
     runner.run({"train": True})
     agent = runner.agent
     assert type(agent) is AMPAgent and isinstance(agent, A2CAgent)
+    assert isinstance(agent.obs, dict) and agent.obs["obs"].shape == (16, 2)
+    assert agent.game_rewards.current_size > 0  # games recorded through game_rewards.update
     # the discriminator is the model's, trained by the one optimizer inside calc_gradients
     after = _disc_weights(agent)
     assert before.keys() == after.keys() and len(after) == 4
@@ -59,6 +62,7 @@ def test_amp_style_agent_trains_resumes_and_plays(tmp_path: Path) -> None:
     torch.testing.assert_close(agent.dataset.values_dict["amp_obs"][:31, 2:], next_obs)
     disc_losses = _scalars(tmp_path / "amp", "losses/disc_loss")
     assert len(disc_losses) == 4 and disc_losses[-1] < disc_losses[0]
+    assert agent.last_lr == pytest.approx(3e-3)  # update_lr(lr) after the scheduler step
     assert len(_scalars(tmp_path / "amp", "losses/a_loss")) == 4
 
     path = agent.last_checkpoint

@@ -408,19 +408,14 @@ def test_cross_field_checks_wait_for_values_that_failed_to_parse() -> None:
 
 def test_unimplemented_features_and_rms_advantage_settings_are_reported() -> None:
     doc = with_config(
-        self_play_config={"update_score": 0.1},
+        self_play_config={"update_score": 0.1, "games_to_check": 10},
         normalize_rms_advantage=True,
         normalize_advantage=False,
     )
-    doc["params"]["pbt"] = {"enabled": True}
+    doc["params"]["pbt"] = {"enabled": True, "mutation": {"config.gamma": "mutate_discount"}}
     warnings = parse_params(doc).warnings
-    assert any(
-        w.startswith("params.pbt: population based training is not implemented") for w in warnings
-    )
-    assert any(
-        w.startswith("params.config.self_play_config: self-play is not implemented")
-        for w in warnings
-    )
+    assert not any(w.startswith("params.pbt") for w in warnings)  # implemented (docs/pbt.md)
+    assert not any(w.startswith("params.config.self_play_config") for w in warnings)
     assert any(
         w.startswith("params.config.normalize_rms_advantage: has no effect") for w in warnings
     )

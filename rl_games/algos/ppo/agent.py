@@ -13,20 +13,26 @@ import numpy as np
 import torch
 
 from rl_games.algos import schedulers
-from rl_games.algos.central_value import (
-    CentralValueTrain,
-    central_value_space,
-    trains_actor_value,
-)
+from rl_games.algos.central_value import CentralValueTrain, trains_actor_value
+from rl_games.algos.params import RuntimeParamsMixin
 from rl_games.algos.ppo.compat import RLGamesAttributes
 from rl_games.algos.ppo.grads import make_adam, training_stats
 from rl_games.algos.ppo.reporting import ReportingMixin
 from rl_games.algos.ppo.rollout import RolloutMixin
 from rl_games.algos.ppo.state import StateMixin
 from rl_games.algos.ppo.update import UpdateMixin
+from rl_games.algos.self_play import make_self_play_manager
 from rl_games.builders import build_model
 from rl_games.config.build import typed_params
 from rl_games.config.errors import ConfigError, Problem
+from rl_games.config.plan import (
+    EnvSpaces,
+    RunPlan,
+    action_spec,
+    critic_space,
+    obs_input_shape,
+    resolve,
+)
 from rl_games.config.schema import Params, PPOConfig
 from rl_games.envs import TorchVecEnv
 from rl_games.envs.base import actor_observation
@@ -42,56 +48,25 @@ log = logging.getLogger(__name__)
 
 def action_space_info(space: gym.Space) -> tuple[str, Any, tuple[int, ...], torch.dtype]:
     """(kind, actions_num, stored action shape, stored dtype) for an action space."""
-    if isinstance(space, gym.spaces.Box):
-        return "continuous", int(np.prod(space.shape)), (int(np.prod(space.shape)),), torch.float32
-    if isinstance(space, gym.spaces.Discrete):
-        return "discrete", int(space.n), (), torch.long
-    if isinstance(space, gym.spaces.MultiDiscrete):
-        return "multi_discrete", [int(n) for n in space.nvec], (len(space.nvec),), torch.long
-    if isinstance(space, gym.spaces.Tuple):
-        return "multi_discrete", [int(s.n) for s in space.spaces], (len(space.spaces),), torch.long
-    raise ConfigError([Problem("env", f"unsupported action space {space}")], "env")
-
-
-def obs_input_shape(space: gym.Space) -> Any:
-    """The model's ``input_shape``: a tuple, or ``{key: shape}`` for a ``Dict`` observation space."""
-    if isinstance(space, gym.spaces.Dict):
-        return {k: tuple(s.shape) for k, s in space.spaces.items()}
-    return tuple(space.shape)
+    spec = action_spec(space)
+    if spec is None:
+        raise ConfigError([Problem("env", f"unsupported action space {space}")], "env")
+    kind, actions_num, shape = spec
+    return kind, actions_num, shape, torch.float32 if kind == "continuous" else torch.long
 
 
 def _storage_dtype(space: gym.Space) -> torch.dtype:
     return torch.uint8 if space.dtype == np.uint8 else torch.float32
 
 
-def build_net_config(params: Params, env: TorchVecEnv) -> dict[str, Any]:
-    """The model's build config (rl_games' keys) for the env's spaces."""
-    cfg = params.config
-    return {
-        "actions_num": action_space_info(env.action_space)[1],
-        "input_shape": obs_input_shape(env.observation_space),
-        "num_seqs": cfg.num_actors * env.num_agents,
-        "value_size": env.value_size,
-        "normalize_value": getattr(cfg, "normalize_value", False),
-        "normalize_input": cfg.normalize_input,
-    }
-
-
-def build_policy(
-    params: Params,
-    env: TorchVecEnv,
-    device: torch.device,
-    net_config: dict[str, Any] | None = None,
-) -> tuple[torch.nn.Module, Any]:
-    """Model for the env's spaces (``net_config``: the build config, default
-    :func:`build_net_config`); returns (model, (kind, actions_num, act_shape, act_dtype))."""
-    config = build_net_config(params, env) if net_config is None else net_config
-    model = build_model(params, config)
-    return model.to(device), action_space_info(env.action_space)
-
-
 class PPOAgent(
-    RolloutMixin, UpdateMixin, StateMixin, ReportingMixin, RLGamesAttributes, TrainerBase
+    RuntimeParamsMixin,
+    RolloutMixin,
+    UpdateMixin,
+    StateMixin,
+    ReportingMixin,
+    RLGamesAttributes,
+    TrainerBase,
 ):
     """``a2c_continuous`` / ``a2c_discrete``: rl_games' ``A2CAgent``/``DiscreteA2CAgent`` hooks
     (``init_tensors``, ``play_steps``, ``prepare_dataset``, ``calc_gradients``, ...) as methods."""
@@ -109,10 +84,10 @@ class PPOAgent(
         super().__init__(base_name, params, env, **kw)
         cfg: PPOConfig = params.config  # type: ignore[assignment]
         self.cfg = cfg
+        self.base_name = base_name
+        self.is_tensor_obses = True  # the env adapter hands tensors on the device
         self.num_envs = cfg.num_actors * self.num_agents
-        self.batch_size = cfg.horizon_length * self.num_envs
-        self.minibatch_size = cfg.minibatch_size or cfg.minibatch_size_per_env * cfg.num_actors
-        self._check_geometry()
+        self.plan: RunPlan = self._check_geometry()  # the resolve pass; batch attributes below
         self.obs_space = self.env.observation_space
         self.obs_shape = obs_input_shape(self.obs_space)
         self.dict_obs = isinstance(self.obs_space, gym.spaces.Dict)
@@ -123,9 +98,10 @@ class PPOAgent(
             self.env.action_space
         )
         self.is_continuous = kind == "continuous"
+        self._load_config_params(self.config)  # before the net config a subclass extends
         self.model = build_model(params, self._build_net_config()).to(self.device)
         self.is_rnn = bool(self.model.is_rnn())
-        self.seq_length = cfg.seq_length
+        self.seq_length = self.plan.batch.seq_length
         self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
         self.optimizer = make_adam(self.model.parameters(), cfg.learning_rate, cfg.weight_decay)
         self.last_lr, self.entropy_coef = float(cfg.learning_rate), float(cfg.entropy_coef)
@@ -143,39 +119,6 @@ class PPOAgent(
         self.states: torch.Tensor | None = None  # the critic's input (central value only)
         if self.is_continuous:
             self.action_scale, self.action_bias = self._action_rescale()
-        self.init_tensors()
-
-    def _build_net_config(self) -> dict[str, Any]:
-        """The model's build config (rl_games' keys); a subclass adds its own."""
-        return build_net_config(self.params, self.env)
-
-    def _build_central_value(self) -> CentralValueTrain | None:
-        """The critic per ``config.central_value_config`` (None when unset)."""
-        cfg = self.cfg
-        if cfg.central_value_config is None:
-            return None
-        space = central_value_space(self.env_info, self.env.observation_space)
-        return CentralValueTrain(
-            cfg.central_value_config,
-            cfg,
-            space,
-            self.num_agents,
-            self.value_size,
-            self.device,
-            next_step_reset=self.next_step_reset,
-            grad_reducer=self.all_reduce_gradients,
-        )
-
-    def init_tensors(self) -> None:
-        """The experience buffer, dataset, episode statistics and rollout carry. A subclass
-        calls ``super().init_tensors()`` and adds its own ``experience_buffer`` fields."""
-        cfg = self.cfg
-        self.update_list = ["actions", "neglogpacs", "values"]
-        if self.is_continuous:
-            self.update_list += ["mus", "sigmas"]
-        self.experience_buffer = self._make_experience_buffer()
-        extra = [k for k in ("action_masks", "valid") if k in self.experience_buffer]
-        self.tensor_list = [*self.update_list, "obses", "dones", *extra]
         self.dataset = PPODataset(
             self.batch_size,
             self.minibatch_size,
@@ -192,7 +135,50 @@ class PPOAgent(
             self.device,
             self.num_agents,
         )
-        self.obs: Any = None
+        self.train_result: dict[str, Any] = {}
+        self.curr_frames = self.batch_size
+        self.init_tensors()
+        self.self_play_manager = make_self_play_manager(self)  # config.self_play_config
+        self.has_self_play_config = self.self_play_manager is not None
+
+    def _load_config_params(self, config: Mapping[str, Any]) -> None:
+        """Hook (rl_games' research subclasses): read the subclass' own ``config`` keys
+        (``self.config``: user keys included); runs before the model is built."""
+
+    def _build_net_config(self) -> dict[str, Any]:
+        """The model's build config: the dict view of the plan's ``ModelSpec`` (rl_games' keys);
+        a subclass adds its own."""
+        return self.plan.model.as_dict()
+
+    def _build_central_value(self) -> CentralValueTrain | None:
+        """The critic per ``config.central_value_config`` (None when unset)."""
+        cfg, plan = self.cfg, self.plan
+        if cfg.central_value_config is None or plan.central_value_model is None:
+            return None
+        assert plan.central_value is not None
+        return CentralValueTrain(
+            cfg.central_value_config,
+            cfg,
+            critic_space(EnvSpaces.of(self.env)),
+            plan.central_value,
+            plan.central_value_model,
+            self.device,
+            next_step_reset=self.next_step_reset,
+            grad_reducer=self.all_reduce_gradients,
+        )
+
+    def init_tensors(self) -> None:
+        """The experience buffer, fresh episode sums and the rollout carry (rl_games': the
+        dataset and the finished-games windows are the agent's, made once). A subclass calls
+        ``super().init_tensors()`` and adds its own ``experience_buffer`` fields."""
+        self.update_list = ["actions", "neglogpacs", "values"]
+        if self.is_continuous:
+            self.update_list += ["mus", "sigmas"]
+        self.experience_buffer = self._make_experience_buffer()
+        extra = [k for k in ("action_masks", "valid") if k in self.experience_buffer]
+        self.tensor_list = [*self.update_list, "obses", "dones", *extra]
+        self.episodes.start_new_episodes()
+        self.obs: Any = None  # rl_games' dict {'obs': ..., 'states': ...} once reset
         self.dones = torch.ones(self.num_envs, device=self.device)
         self.last_values: torch.Tensor | None = None
         self.time_outs: torch.Tensor | None = None
@@ -232,18 +218,13 @@ class PPOAgent(
         high = torch.as_tensor(space.high, dtype=torch.float32, device=self.device)
         return (high - low) / 2, (high + low) / 2
 
-    def _check_geometry(self) -> None:
-        if self.batch_size % self.minibatch_size:
-            raise ConfigError(
-                [
-                    Problem(
-                        "params.config.minibatch_size",
-                        f"batch (horizon_length * num_actors * num_agents = {self.batch_size}, with "
-                        f"{self.num_agents} agents per env) is not divisible by minibatch_size {self.minibatch_size}",
-                    )
-                ],
-                "config",
-            )
+    def _check_geometry(self) -> RunPlan:
+        """The resolve pass for this env and world size (one ConfigError lists every problem);
+        sets rl_games' batch attributes (``batch_size``, ``minibatch_size``, ...) from it."""
+        plan = resolve(self.params, EnvSpaces.of(self.env), self.world_size)
+        assert plan.batch is not None
+        self.batch_size, self.minibatch_size = plan.batch.batch_size, plan.batch.minibatch_size
+        return plan
 
     def _make_scheduler(self) -> Any:
         cfg = self.cfg
@@ -313,10 +294,9 @@ class PPOAgent(
 
     def reset_envs(self) -> None:
         """Reset every env and start fresh episodes (the unfinished ones are dropped)."""
-        obs = self.env_reset()
-        self.obs = self.actor_obs(obs)
+        self.obs = self.env_reset()
         if self.central_value_net is not None:
-            self.states = self.central_value_net.reset(obs)
+            self.states = self.central_value_net.reset(self._critic_obs(self.obs))
         # every env starts an episode; under next-step autoreset the first step after reset() is
         # a real transition (only a step after a done is a reset row), so it starts valid
         start = 0.0 if self.next_step_reset else 1.0
@@ -324,9 +304,19 @@ class PPOAgent(
         self.rnn_states = self.model.get_default_rnn_state() if self.is_rnn else None
         self.episodes.start_new_episodes()
 
+    def clear_stats(self) -> None:
+        """rl_games' hook: forget the finished games and the best reward; tell the observer."""
+        self.episodes.clear()
+        self.best_reward = -float("inf")
+        self.hooks.after_clear_stats()
+
     def start_training(self) -> None:
         self.reset_envs()
         self.resume_envs()
+        self._init_train()
+
+    def _init_train(self) -> None:
+        """Hook: a subclass' own setup right before the first epoch (AMP: demo buffers)."""
 
     def run_epoch(self) -> str | None:
         """One epoch, its statistics and checkpoints; returns why to stop (None: go on)."""
@@ -342,6 +332,8 @@ class PPOAgent(
         mean = self.episodes.mean_reward()
         self.final_mean_reward = None if mean is None else float(mean[0])
         self.log_epoch(stats)
+        if self.self_play_manager is not None:  # may refresh the env's opponents, clear_stats()
+            self.self_play_manager.update(self)
         self.maybe_save_best(self.final_mean_reward)
         self.maybe_save_periodic(self.final_mean_reward)
         return self.decide_stop(self.final_mean_reward)

@@ -4,6 +4,11 @@
 ``env_step``, ``preprocess_actions``, ``get_action_values``, ``get_values``, ``play_steps``,
 ``discount_values``); a subclass overrides any of them, or :meth:`RolloutMixin.update_step_data`
 to store its own per-step fields from the env's ``infos``.
+
+Observations are rl_games' dict everywhere a subclass sees them: ``self.obs``, what
+``env_reset`` / ``env_step`` return and what ``get_action_values`` / ``get_values`` take is
+``{'obs': actor observation, 'states': critic states (central value envs)}``
+(:meth:`RolloutMixin.obs_to_tensors`); wrapping the env's tensor in a dict copies nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 import torch
 
 from rl_games.algos.gae import compute_gae
@@ -39,6 +45,18 @@ def game_dones(infos: Any, dones: torch.Tensor) -> torch.Tensor:
     return dones
 
 
+def is_obs_envelope(obs: Any, obs_space: Any) -> bool:
+    """Whether ``obs`` is rl_games' ``{'obs': ..., 'states': ...}`` dict. With a ``Dict``
+    observation space that has its own ``obs`` key, only a dict whose ``obs`` is itself a
+    dict is the envelope (the actor's dict has a tensor there)."""
+    if not isinstance(obs, dict) or "obs" not in obs:
+        return False
+    own_keys = getattr(obs_space, "spaces", None)
+    if isinstance(own_keys, dict) and "obs" in own_keys:
+        return isinstance(obs["obs"], dict)
+    return True
+
+
 def as_inference(obs: Any) -> Any:
     """Inference-mode copies of normal tensors (also inside a dict obs). Every obs returned by a
     step inside ``play_steps`` is an inference tensor; a reset obs copied once per run makes the
@@ -60,16 +78,55 @@ class RolloutMixin:
     experience_buffer: Any
     central_value_net: Any
 
-    # ------------------------------------------------------------------ env I/O
-    def env_reset(self) -> Any:
-        """The envs' observation after a reset (as the env gives it: ``obs`` and ``states``)."""
-        return self.env.reset()
+    # ------------------------------------------------------------------ observations
+    def cast_obs(self, obs: Any) -> torch.Tensor:
+        """One observation array as a tensor on the training device (uint8 kept, other
+        numpy dtypes float32); a tensor is returned as it is and sets ``is_tensor_obses``."""
+        if isinstance(obs, torch.Tensor):
+            self.is_tensor_obses = True
+            return obs
+        arr = np.asarray(obs)
+        dtype = torch.uint8 if arr.dtype == np.uint8 else torch.float32
+        return torch.as_tensor(arr, dtype=dtype, device=self.device)
 
-    def env_step(self, actions: torch.Tensor) -> tuple[Any, torch.Tensor, torch.Tensor, Any]:
-        """Step every env: ``(obs, rewards [N, V], dones bool [N], infos)``; the env's time-outs
+    def _obs_to_tensors_internal(self, obs: Any) -> Any:
+        if isinstance(obs, dict):
+            return {k: self._obs_to_tensors_internal(v) for k, v in obs.items()}
+        return self.cast_obs(obs)
+
+    def obs_to_tensors(self, obs: Any) -> dict[str, Any]:
+        """rl_games' observation dict: an env's ``{'obs', 'states'}`` kept as it is, anything
+        else (a tensor, a ``Dict`` space's dict) wrapped as ``{'obs': obs}``; leaves through
+        :meth:`cast_obs` (tensors from our env adapter pass untouched)."""
+        out = self._obs_to_tensors_internal(obs)
+        return out if is_obs_envelope(out, self.obs_space) else {"obs": out}
+
+    def _preproc_obs(self, obs_batch: Any) -> Any:
+        """rl_games' model-input step: uint8 observations as float / 255 (per key for dicts)."""
+        if isinstance(obs_batch, dict):
+            return {k: self._preproc_obs(v) for k, v in obs_batch.items()}
+        if obs_batch.dtype == torch.uint8:
+            return obs_batch.float() / 255.0
+        return obs_batch
+
+    def _critic_obs(self, obs: dict[str, Any]) -> Any:
+        """What the central value reads from an observation dict: its ``states`` (the actor's
+        observation when the env gives none)."""
+        return obs if "states" in obs else obs["obs"]
+
+    # ------------------------------------------------------------------ env I/O
+    def env_reset(self) -> dict[str, Any]:
+        """Reset every env; the observation as rl_games' dict (:meth:`obs_to_tensors`)."""
+        return self.obs_to_tensors(self.env.reset())
+
+    def env_step(
+        self, actions: torch.Tensor
+    ) -> tuple[dict[str, Any], torch.Tensor, torch.Tensor, Any]:
+        """Step every env with the policy's ``actions`` (mapped by :meth:`preprocess_actions`):
+        ``(obs dict, rewards [N, V] float32, dones bool [N], infos)``; the env's time-outs
         (truncations, ``[N]`` bool) are kept in ``self.time_outs`` for the value bootstrap."""
-        obs, rewards, dones, self.time_outs, infos = self.env.step(actions)
-        return obs, rewards, dones, infos
+        obs, rewards, dones, self.time_outs, infos = self.env.step(self.preprocess_actions(actions))
+        return self.obs_to_tensors(obs), rewards, dones, infos
 
     def preprocess_actions(self, actions: torch.Tensor) -> torch.Tensor:
         """Policy actions -> env actions: clamp to [-1, 1] and map onto the env's box
@@ -79,26 +136,32 @@ class RolloutMixin:
         return actions
 
     # ------------------------------------------------------------------ acting
-    def _policy_input(self, obs: Any, masks: torch.Tensor | None) -> dict[str, Any]:
-        """The model's act() input; recurrent policies also get the current RNN states."""
+    def _policy_input(self, obs: dict[str, Any], masks: torch.Tensor | None) -> dict[str, Any]:
+        """The model's act() input for an observation dict; recurrent policies also get the
+        current RNN states."""
+        obs = obs["obs"]
         if self.is_rnn:
             return {"obs": obs, "action_masks": masks, "rnn_states": self.rnn_states}
         return {"obs": obs, "action_masks": masks}
 
-    def get_masked_action_values(self, obs: Any, masks: torch.Tensor | None) -> dict[str, Any]:
-        """``{actions, neglogpacs, values, mus, sigmas (continuous), rnn_states}`` for ``obs``;
-        with a central value ``values`` are the critic's, one row per agent."""
+    def get_masked_action_values(
+        self, obs: dict[str, Any], masks: torch.Tensor | None
+    ) -> dict[str, Any]:
+        """``{actions, neglogpacs, values, mus, sigmas (continuous), rnn_states}`` for the
+        observation dict ``obs``; with a central value ``values`` are the critic's (of the
+        carried ``self.states``), one row per agent."""
         res = self.model.act(self._policy_input(obs, masks))
         if self.central_value_net is not None:
             res["values"] = self.central_value_net.get_value(self.states)
         return res
 
-    def get_action_values(self, obs: Any) -> dict[str, Any]:
+    def get_action_values(self, obs: dict[str, Any]) -> dict[str, Any]:
         """rl_games' name: :meth:`get_masked_action_values` with the env's current masks."""
         return self.get_masked_action_values(obs, self.action_masks())
 
-    def get_values(self, obs: Any) -> torch.Tensor:
-        """De-normalized values of ``obs`` (the central value's of ``self.states`` when set)."""
+    def get_values(self, obs: dict[str, Any]) -> torch.Tensor:
+        """De-normalized values ``[N, V]`` of the observation dict ``obs`` (the central
+        value's of ``self.states`` when set)."""
         if self.central_value_net is not None:
             return self.central_value_net.last_values(self.states)
         return self.model.act(self._policy_input(obs, self.action_masks()))["values"]
@@ -109,7 +172,7 @@ class RolloutMixin:
     ) -> None:
         """Store what the policy saw and did at step ``n`` (before the env steps)."""
         buf = self.experience_buffer
-        buf.update_data("obses", n, self.obs)
+        buf.update_data("obses", n, self.obs["obs"])
         if masks is not None:
             buf.update_data("action_masks", n, masks)
         for key in self.update_list:
@@ -158,13 +221,13 @@ class RolloutMixin:
         valid = 1.0 - self.dones if next_step else None
         self._record_policy_step(n, masks, res, valid)
         ts = time.perf_counter()
-        obs, rewards, dones, infos = self.env_step(self.preprocess_actions(res["actions"]))
+        self.obs, rewards, dones, infos = self.env_step(res["actions"])
         step_time = time.perf_counter() - ts
         self.hooks.step(infos, dones, self.env.host_dones)
         if self.is_rnn:
             self._advance_rnn_states(res["rnn_states"], dones)
-        self.obs = self.actor_obs(obs)
         if cv is not None:
+            obs = self._critic_obs(self.obs)
             self.states = cv.observe(obs, dones, self.dones if next_step else None)
         shaped = self._record_rewards(n, rewards, self.time_outs, res["values"])
         self.update_step_data(n, infos)
@@ -178,7 +241,7 @@ class RolloutMixin:
         """Fill the experience buffer with ``horizon_length`` steps and compute the bootstrap
         values (``self.last_values``). Returns timing (seconds)."""
         self.set_eval()
-        self.obs = as_inference(self.obs)
+        self.obs = as_inference(self.obs_to_tensors(self.obs))  # a bare obs set from outside
         step_time = 0.0
         t0 = time.perf_counter()
         for n in range(self.horizon_length):

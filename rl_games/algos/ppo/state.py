@@ -23,6 +23,7 @@ class StateMixin:
     optimizer: Any
     central_value_net: Any
     advantage_mean_std: Any
+    self_play_manager: Any = None  # rl_games.algos.self_play.SelfPlayManager when configured
 
     def get_stats_weights(self, model_stats: bool = False) -> dict[str, Any]:
         """The central value's weights (``assymetric_vf_nets``) and the advantage normalizer;
@@ -74,6 +75,8 @@ class StateMixin:
         )
         if manifest is not None:
             state["capability_manifest"] = manifest
+        if self.self_play_manager is not None:  # the opponent pool (ours)
+            state["self_play"] = self.self_play_manager.state_dict()
         return state
 
     def set_full_state_weights(self, weights: dict[str, Any]) -> None:
@@ -92,6 +95,8 @@ class StateMixin:
             self.env.set_env_state(weights["env_state"])
         if self.central_value_net is not None:
             self.central_value_net.load_training_state(weights, self.epoch_num, self.frame)
+        if self.self_play_manager is not None and "self_play" in weights:
+            self.self_play_manager.load_state_dict(weights["self_play"])
 
     def restore_central_value_function(self, fn: str | Path) -> None:
         """rl_games' name (``load_critic_only``): only the critic's weights from ``fn``."""

@@ -108,21 +108,22 @@ class UpdateMixin:
         mean = MaskedMean(mask)
         res = self.model.evaluate(self._evaluate_input(input_dict))
         old_logp = input_dict["old_logp_actions"]
+        e_clip = self.e_clip
         a_loss = L.actor_loss(
             old_logp,
             res["prev_neglogp"],
             input_dict["advantages"],
-            cfg.e_clip,
-            ppo=cfg.ppo,
+            e_clip,
+            ppo=self.ppo,
             smooth_clamp=cfg.use_smooth_clamp,
         )
         if self.has_value_loss:
             old_v, ret = input_dict["old_values"], input_dict["returns"]
-            c_loss = L.critic_loss(old_v, res["values"], ret, cfg.e_clip, cfg.clip_value)
+            c_loss = L.critic_loss(old_v, res["values"], ret, e_clip, self.clip_value)
         else:  # central value without use_experimental_cv: the actor's value head is not trained
             c_loss = torch.zeros_like(res["values"]).detach()
         a_loss, c_loss, entropy = mean(a_loss), mean(c_loss), mean(res["entropy"])
-        loss = a_loss + 0.5 * cfg.critic_coef * c_loss - self.entropy_coef * entropy
+        loss = a_loss + 0.5 * self.critic_coef * c_loss - self.entropy_coef * entropy
         out = {"a_loss": a_loss, "c_loss": c_loss, "entropy": entropy}
         for name, aux in (self.model.get_aux_loss() or {}).items():  # network losses, unweighted
             loss = loss + aux
@@ -156,12 +157,12 @@ class UpdateMixin:
     ) -> torch.Tensor | None:
         """KL to the rollout policy into ``out['kl']``; continuous: the bounds loss (returned,
         weighted, when it is on) and the new mu/sigma (``out['new_mus']``/``out['new_sigmas']``)."""
-        cfg, extra = self.cfg, None
+        extra, coef = None, self.bounds_loss_coef
         if self.is_continuous:
-            if cfg.bounds_loss_coef is not None:  # logged whenever set, as rl_games (even at 0)
-                b_loss = mean(L.bounds_loss(res["mus"], cfg.bound_loss_type))
-                if cfg.bounds_loss_coef:
-                    extra = cfg.bounds_loss_coef * b_loss
+            if coef is not None:  # logged whenever set, as rl_games (even at 0)
+                b_loss = mean(self.bound_loss(res["mus"]))
+                if coef:
+                    extra = coef * b_loss
                 out["bounds_loss"] = b_loss
             mus, sigmas = res["mus"].detach(), res["sigmas"].detach()
             with torch.no_grad():
@@ -172,6 +173,11 @@ class UpdateMixin:
             kl = L.categorical_kl_approx(old_logp, res["prev_neglogp"].detach())
         out["kl"] = mean(kl)
         return extra
+
+    def bound_loss(self, mu: torch.Tensor) -> torch.Tensor:
+        """rl_games' hook: the per-row penalty on means outside [-1, 1]
+        (:func:`rl_games.algos.ppo.losses.bounds_loss`, ``bound_loss_type``)."""
+        return L.bounds_loss(mu, self.bound_loss_type)
 
     def apply_gradients(self, loss: torch.Tensor, info: dict[str, Any]) -> None:
         """Backward, average over ranks, clip (``truncate_grads``: ``info['grad_norm']``), step."""
@@ -216,7 +222,7 @@ class UpdateMixin:
                 if "clip_frac" in out:
                     epoch_clip.append(out.pop("clip_frac"))
                 if continuous and cfg.schedule_type in ("legacy", "per_minibatch"):
-                    self.update_lr(out["kl"])
+                    self.schedule_lr(out["kl"])
                 keys = keys or list(out)
                 step = torch.stack([out[k].detach().float() for k in keys])
                 sums = step if sums is None else sums + step
@@ -226,7 +232,7 @@ class UpdateMixin:
             if epoch_clip:
                 clip_fracs.append(torch.stack(epoch_clip).mean())
             if not continuous or cfg.schedule_type == "standard":
-                self.update_lr(mean_kl)
+                self.schedule_lr(mean_kl)
         stats = dict(zip(keys, (v / count for v in sums.tolist()), strict=True)) if count else {}
         stats["kl"] = float(torch.stack(kls).mean())
         if cfg.use_diagnostics:
@@ -240,8 +246,8 @@ class UpdateMixin:
         """Average gradients over ranks (torchrun); a no-op for a single process."""
         self.all_reduce_gradients(self.model.parameters())
 
-    def update_lr(self, kl: torch.Tensor) -> None:
-        """Scheduler step; across ranks: mean KL, rank 0's lr/entropy_coef broadcast."""
+    def schedule_lr(self, kl: torch.Tensor) -> None:
+        """Scheduler step for ``kl``; across ranks: mean KL, rank 0's lr/entropy_coef broadcast."""
         synced = self.world_size > 1 and type(self.scheduler) is not schedulers.IdentityScheduler
         if synced:
             kl = dist_utils.all_reduce_mean(kl, self.world_size)
@@ -251,6 +257,18 @@ class UpdateMixin:
         if synced:
             lr, ent = dist_utils.broadcast_floats([lr, ent])
         if lr != self.last_lr:
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
+            self._set_lr(lr)
         self.last_lr, self.entropy_coef = lr, ent
+
+    def _set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def update_lr(self, lr: float) -> None:
+        """rl_games' hook: use learning rate ``lr`` from now on (``self.last_lr`` and the
+        optimizer); across ranks rank 0's ``lr`` and ``entropy_coef`` win. Research code calls
+        it after its own ``self.scheduler.update(...)``."""
+        if self.world_size > 1:
+            lr, self.entropy_coef = dist_utils.broadcast_floats([lr, self.entropy_coef])
+        self._set_lr(lr)
+        self.last_lr = lr

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import torch
 
+from rl_games.algos.params import RuntimeParamsMixin
 from rl_games.algos.sac import losses as L
 from rl_games.algos.sac.play import TRACK_STEPS, SACPlayMixin
 from rl_games.algos.sac.update import SACUpdateMixin, UpdateStats
@@ -29,6 +29,7 @@ from rl_games.algos.sac.weights import SACWeightsMixin
 from rl_games.builders import build_model
 from rl_games.config.build import typed_params
 from rl_games.config.errors import ConfigError, Problem
+from rl_games.config.plan import EnvSpaces, model_spec
 from rl_games.config.schema import Params, SACConfig
 from rl_games.envs import TorchVecEnv
 from rl_games.storage.replay import ReplayBuffer
@@ -62,21 +63,12 @@ def make_adam(params: list[torch.Tensor], lr: float, betas: list[float]) -> torc
 
 
 def build_sac_model(params: Params, env: TorchVecEnv, device: torch.device) -> torch.nn.Module:
-    """The ``soft_actor_critic`` model for the env's spaces, on ``device``."""
-    obs_shape = tuple(env.observation_space.shape)
-    obs_dim, action_dim = int(np.prod(obs_shape)), int(np.prod(env.action_space.shape))
-    config = {
-        "obs_dim": obs_dim,
-        "action_dim": action_dim,
-        "actions_num": action_dim,
-        "input_shape": obs_shape,
-        "num_seqs": params.config.num_actors,
-        "normalize_input": params.config.normalize_input,
-    }
-    return build_model(params, config).to(device)
+    """The ``soft_actor_critic`` model for the env's spaces (the plan's ``ModelSpec``), on
+    ``device``."""
+    return build_model(params, model_spec(params, EnvSpaces.of(env))).to(device)
 
 
-class SACAgent(SACPlayMixin, SACUpdateMixin, SACWeightsMixin, TrainerBase):
+class SACAgent(RuntimeParamsMixin, SACPlayMixin, SACUpdateMixin, SACWeightsMixin, TrainerBase):
     """``sac``: rl_games' ``SACAgent(base_name, params)``; ``params`` is our typed ``Params`` or
     rl_games' raw params dict."""
 
