@@ -19,7 +19,7 @@ from rl_games.config.errors import ConfigError, Problem
 from rl_games.config.loader import plain_containers
 from rl_games.config.schema import Params
 from rl_games.training import distributed as dist_utils
-from rl_games.training.compile import apply_torch_compile
+from rl_games.training.compile import resolve_modes
 from rl_games.training.console import ensure_console
 from rl_games.training.profiling import profile_training
 from rl_games.utils.imports import import_module_for
@@ -268,7 +268,10 @@ class Runner:
             agent.restore(args["checkpoint"])
         if args.get("sigma") is not None:
             _set_sigma(agent.model, float(args["sigma"]))
-        apply_torch_compile(agent, params.config.torch_compile)  # after restore + sigma
+        if hasattr(agent, "apply_torch_compile"):  # after restore + sigma
+            agent.apply_torch_compile(params.config.torch_compile)
+        elif resolve_modes(params.config.torch_compile).enabled:
+            log.warning("config.torch_compile ignored: %s cannot compile", type(agent).__name__)
         result = None
         if not agent.limits_reached():  # a finished run writes no new run directory
             agent.setup_run_dir()  # the writer exists when observers see the agent (rl_games)

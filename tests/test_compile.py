@@ -146,7 +146,7 @@ def test_sac_networks_compile_once_and_keep_checkpoint_keys(tmp_path: Path) -> N
 
     runner = _runner(SAC_PENDULUM, tmp_path, "config.num_warmup_frames=128", "config.max_epochs=60")
     agent = _agent(runner)
-    C.apply_torch_compile(agent, True, backend=counting_backend)
+    agent.apply_torch_compile(True, backend=counting_backend)
     net = agent.model.sac_network
     assert all(C.is_compiled(m, "forward") for m in (net.actor, net.critic, net.critic_target))
     per_epoch: list[int] = []
@@ -184,7 +184,7 @@ def test_no_cpp_compiler_warns_once_and_runs_eager(
         assert reason is not None and "C++ compiler" in reason
         with caplog.at_level(logging.WARNING, logger="rl_games.training.compile"):
             for _ in range(2):
-                modes = C.apply_torch_compile(agent, "default")
+                modes = agent.apply_torch_compile("default")
                 assert not modes.enabled
     warnings = [r for r in caplog.records if "torch_compile" in r.getMessage()]
     assert len(warnings) == 1 and "running eagerly" in warnings[0].getMessage()
@@ -229,7 +229,7 @@ def test_cuda_graph_policy_step_matches_eager(tmp_path: Path) -> None:
     runner = _runner(CARTPOLE, tmp_path, "config.device=cuda")
     agent, eager = _agent(runner), _agent(runner)
     eager.model.load_state_dict(agent.model.state_dict())
-    C.apply_torch_compile(agent, "reduce-overhead")
+    agent.apply_torch_compile("reduce-overhead")
     assert C.is_compiled(agent.model, "act")
     obs = torch.randn(agent.num_envs, 4, device="cuda")
     agent.model.eval()

@@ -210,18 +210,20 @@ def build_policy_model(
     """The PyTorch model for ``spec`` on the CPU with the checkpoint's weights (loaded
     strictly: a mismatch names the first differing tensor and both shapes), in eval mode."""
     from rl_games.builders import build_model
+    from rl_games.config.plan import ModelSpec
 
-    model = build_model(
-        params,
-        {
-            "actions_num": spec.actions_num,
-            "input_shape": spec.input_shape,
-            "num_seqs": 1,
-            "value_size": spec.value_size,
-            "normalize_value": spec.normalize_value,
-            "normalize_input": spec.normalize_input,
-        },
+    actions = spec.actions_num
+    model_spec = ModelSpec(
+        "actor_critic",
+        spec.input_shape,
+        spec.kind,
+        tuple(actions) if isinstance(actions, list) else actions,
+        value_size=spec.value_size,
+        num_seqs=1,  # one observation at a time
+        normalize_value=spec.normalize_value,
+        normalize_input=spec.normalize_input,
     )
+    model = build_model(params, model_spec)
     try:
         model.load_state_dict(sd)
     except RuntimeError as exc:

@@ -26,6 +26,7 @@ from rl_games.training.checkpoint import (
     reward_str,
     save_checkpoint,
 )
+from rl_games.training.compile import CompileModes, apply_torch_compile
 from rl_games.training.divergence import (
     TrainingDivergedError,
     all_finite,
@@ -36,12 +37,8 @@ from rl_games.training.divergence import (
 from rl_games.training.loop import TrainLoop
 from rl_games.training.observe import ObserverHooks
 from rl_games.training.replicas import ReplicaMixin
-from rl_games.training.resume import (
-    ResumeStateMixin,
-    apply_resume_state,
-    capture_resume_state,
-    stage_resume_state,
-)
+from rl_games.training.reporting import EpochReportMixin
+from rl_games.training.resume import ResumeStateMixin
 from rl_games.training.run_dir import close_quietly, create_run_dir, save_failed
 from rl_games.training.state_match import restore_mismatch
 from rl_games.training.stop import TerminateOnSignal, WindowMeter
@@ -78,7 +75,7 @@ def build_env(
     return TorchVecEnv(env, device)
 
 
-class TrainerBase(TrainLoop, ReplicaMixin, ResumeStateMixin):
+class TrainerBase(TrainLoop, ReplicaMixin, ResumeStateMixin, EpochReportMixin):
     """Run directory, TensorBoard writer, best/last checkpoints, resume (``state_dict`` /
     ``load_state_dict``: the rollout carry and episode statistics) and stop conditions."""
 
@@ -125,6 +122,17 @@ class TrainerBase(TrainLoop, ReplicaMixin, ResumeStateMixin):
         self._checked_epoch = 0  # the last epoch that passed check_finite_training
 
     # ------------------------------------------------------------------ run dir
+    def compile_targets(self) -> list[tuple[torch.nn.Module, str]]:
+        """What ``config.torch_compile`` compiles: ``(module, 'actor' | 'critic')`` pairs."""
+        model = getattr(self, "model", None)
+        return [(model, "actor")] if isinstance(model, torch.nn.Module) else []
+
+    def apply_torch_compile(self, setting: Any, backend: Any = "inductor") -> CompileModes:
+        """Compile :meth:`compile_targets` per ``setting`` (after restore: weights load eagerly)."""
+        return apply_torch_compile(
+            self.compile_targets(), self.device, setting, backend, type(self).__name__
+        )
+
     def setup_run_dir(self) -> None:
         """Create the run directory, save the config and open the writer (once; rank 0 only).
 
@@ -146,7 +154,7 @@ class TrainerBase(TrainLoop, ReplicaMixin, ResumeStateMixin):
 
     def full_state(self) -> dict[str, Any]:
         """rl_games' checkpoint dict plus what an exact resume needs (``resume.RESUME_KEYS``)."""
-        return {**self.get_full_state_weights(), **capture_resume_state(self)}
+        return {**self.get_full_state_weights(), **self.resume_state()}
 
     def save(self, filename: str) -> Path | None:
         if self.rank != 0 or self.nn_dir is None:
@@ -174,8 +182,10 @@ class TrainerBase(TrainLoop, ReplicaMixin, ResumeStateMixin):
         except (KeyError, RuntimeError, ValueError) as exc:
             if isinstance(exc, CheckpointError):
                 raise
-            raise CheckpointError(restore_mismatch(self, path, state, exc)) from None
-        self._pending_resume = stage_resume_state(self, state)
+            raise CheckpointError(
+                restore_mismatch(getattr(self, "model", None), path, state, exc)
+            ) from None
+        self._pending_resume = self.stage_resume_state(state)
         self._checked_epoch = self.epoch_num
         log.info(
             "=> restored checkpoint '%s' (epoch %d, frame %d)", path, self.epoch_num, self.frame
@@ -186,7 +196,7 @@ class TrainerBase(TrainLoop, ReplicaMixin, ResumeStateMixin):
         the carried observation/dones/RNN states, the episode statistics and the RNG streams."""
         pending, self._pending_resume = self._pending_resume, None
         if pending is not None:
-            apply_resume_state(self, pending)
+            self.apply_resume_state(pending)
 
     def limits_reached(self) -> bool:
         """True (with a warning) when a restored run is already at max_epochs / max_frames.

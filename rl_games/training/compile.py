@@ -29,7 +29,7 @@ logged and the function stays eager from then on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,39 +211,31 @@ def hot_methods(module: nn.Module) -> tuple[str, ...]:
     return ("forward",)
 
 
-def compile_targets(agent: Any, modes: CompileModes) -> list[tuple[nn.Module, str | None]]:
-    """(module, mode) pairs to compile for an agent: SAC nets, or the PPO model (+ central value)."""
-    model = agent.model
-    if hasattr(model, "sac_network"):
-        net = model.sac_network
-        return [
-            (net.actor, modes.actor),
-            (net.critic, modes.critic),
-            (net.critic_target, modes.critic),
-        ]
-    targets: list[tuple[nn.Module, str | None]] = [(model, modes.actor)]
-    cv = getattr(agent, "central_value_net", None)
-    if cv is not None:
-        targets.append((getattr(cv, "model", cv), modes.critic))
-    return targets
-
-
-def apply_torch_compile(agent: Any, setting: Any, backend: Any = "inductor") -> CompileModes:
-    """Compile ``agent``'s hot paths per ``setting`` (``config.torch_compile``); returns the modes
-    actually applied (all ``None`` when off or when compiling cannot work here)."""
+def apply_torch_compile(
+    targets: Sequence[tuple[nn.Module, str]],
+    device: Any,
+    setting: Any,
+    backend: Any = "inductor",
+    owner: str = "the algorithm",
+) -> CompileModes:
+    """Compile the hot paths of ``targets`` (``(module, role)``, role ``actor`` or ``critic``,
+    as a trainer's ``compile_targets()`` lists them) per ``setting`` (``config.torch_compile``);
+    returns the modes actually applied (all ``None`` when off or when compiling cannot work here).
+    """
     modes = resolve_modes(setting)
     if not modes.enabled:
         return modes
-    if not isinstance(getattr(agent, "model", None), nn.Module):
-        warn_once("no-model", "config.torch_compile ignored: %s has no model", type(agent).__name__)
+    if not targets:
+        warn_once("no-model", "config.torch_compile ignored: %s has no model", owner)
         return CompileModes()
-    reason = unavailable_reason(getattr(agent, "device", "cpu"), backend)
+    reason = unavailable_reason(device, backend)
     if reason is not None:
         warn_once(
             "unavailable", "config.torch_compile=%s ignored: %s; running eagerly", setting, reason
         )
         return CompileModes()
-    for module, mode in compile_targets(agent, modes):
+    for module, role in targets:
+        mode = modes.actor if role == "actor" else modes.critic
         if mode is None:
             continue
         is_rnn = getattr(module, "is_rnn", None)

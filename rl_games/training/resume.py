@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -31,9 +31,6 @@ from rl_games.training.env_snapshot import (
     supports_snapshot,
 )
 from rl_games.training.rng import capture_rng, derive_seed, restore_rng
-
-if TYPE_CHECKING:
-    from rl_games.training.base import TrainerBase
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +47,9 @@ class ResumeStateMixin:
 
     resume_carry: tuple[str, ...] = ()
     device: torch.device
+    env: Any
+    seed: int | None
+    epoch_num: int
 
     def state_dict(self) -> dict[str, Any]:
         """``{'carry': {name: tensors}, 'episode_stats': {...}}`` (tensors cloned)."""
@@ -81,58 +81,55 @@ class ResumeStateMixin:
         if stats is not None and episodes is not None:
             episodes.load_state_dict(stats, windows_only=carry is None)
 
+    def resume_state(self) -> dict[str, Any]:
+        """The extra checkpoint keys for an exact resume (see the module docstring)."""
+        state: dict[str, Any] = {"rng": capture_rng(), **self.state_dict()}
+        snapshot = capture_env_snapshot(self.env)
+        if snapshot is not None:
+            state["env_snapshot"] = snapshot
+        return state
 
-def capture_resume_state(trainer: TrainerBase) -> dict[str, Any]:
-    """The extra keys for ``trainer``'s checkpoint (see the module docstring)."""
-    state: dict[str, Any] = {"rng": capture_rng(), **trainer.state_dict()}
-    snapshot = capture_env_snapshot(trainer.env)
-    if snapshot is not None:
-        state["env_snapshot"] = snapshot
-    return state
-
-
-def stage_resume_state(trainer: TrainerBase, state: dict[str, Any]) -> dict[str, Any] | None:
-    """At restore: apply the RNG now, re-seed the envs when they cannot be restored exactly,
-    and return what :func:`apply_resume_state` applies once the training loop has reset the envs.
-    """
-    if "rng" in state:
-        restore_rng(state["rng"])
-    pending = {k: state[k] for k in RESUME_KEYS if k in state}
-    snapshot = pending.get("env_snapshot")
-    exact = (
-        isinstance(snapshot, dict)
-        and snapshot.get("kind") == SNAPSHOT_KIND
-        and "obs" in (pending.get("carry") or {})
-        and supports_snapshot(trainer.env)
-    )
-    pending["exact"] = exact
-    if not exact:
-        pending.pop("env_snapshot", None)
-        pending.pop("carry", None)
-        if trainer.seed is not None:
-            trainer.env.seed(derive_seed(trainer.seed, trainer.epoch_num))
-    return pending
-
-
-def apply_resume_state(trainer: TrainerBase, pending: dict[str, Any]) -> None:
-    """After the loop's env reset: env state, then the trainer's :meth:`load_state_dict`
-    (carried tensors, episode statistics), then the RNG."""
-    exact = bool(pending.get("exact")) and restore_env_snapshot(
-        trainer.env, pending["env_snapshot"]
-    )
-    own = {k: pending[k] for k in ("carry", "episode_stats") if k in pending}
-    if not exact:
-        own.pop("carry", None)
-    trainer.load_state_dict(own)
-    if "rng" in pending:
-        restore_rng(pending["rng"])
-    if exact:
-        log.info("resume: env state and running episodes restored (exact continuation)")
-    else:
-        log.info(
-            "resume: the env state cannot be restored: envs were re-seeded and reset, "
-            "unfinished episodes are dropped (see docs/checkpoints.md)"
+    def stage_resume_state(self, state: dict[str, Any]) -> dict[str, Any] | None:
+        """At restore: apply the RNG now, re-seed the envs when they cannot be restored exactly,
+        and return what :meth:`apply_resume_state` applies once the training loop has reset the envs.
+        """
+        if "rng" in state:
+            restore_rng(state["rng"])
+        pending = {k: state[k] for k in RESUME_KEYS if k in state}
+        snapshot = pending.get("env_snapshot")
+        exact = (
+            isinstance(snapshot, dict)
+            and snapshot.get("kind") == SNAPSHOT_KIND
+            and "obs" in (pending.get("carry") or {})
+            and supports_snapshot(self.env)
         )
+        pending["exact"] = exact
+        if not exact:
+            pending.pop("env_snapshot", None)
+            pending.pop("carry", None)
+            if self.seed is not None:
+                self.env.seed(derive_seed(self.seed, self.epoch_num))
+        return pending
+
+    def apply_resume_state(self, pending: dict[str, Any]) -> None:
+        """After the loop's env reset: env state, then the trainer's :meth:`load_state_dict`
+        (carried tensors, episode statistics), then the RNG."""
+        exact = bool(pending.get("exact")) and restore_env_snapshot(
+            self.env, pending["env_snapshot"]
+        )
+        own = {k: pending[k] for k in ("carry", "episode_stats") if k in pending}
+        if not exact:
+            own.pop("carry", None)
+        self.load_state_dict(own)
+        if "rng" in pending:
+            restore_rng(pending["rng"])
+        if exact:
+            log.info("resume: env state and running episodes restored (exact continuation)")
+        else:
+            log.info(
+                "resume: the env state cannot be restored: envs were re-seeded and reset, "
+                "unfinished episodes are dropped (see docs/checkpoints.md)"
+            )
 
 
 def _map_tensors(value: Any, fn: Any) -> Any:

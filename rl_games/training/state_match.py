@@ -73,11 +73,10 @@ def _shape(value: Any) -> str:
     return "(not a tensor)" if shape is None else str(list(shape))
 
 
-def restore_mismatch(trainer: Any, path: str | Path, state: dict[str, Any], exc: Exception) -> str:
-    """The message of a resume whose checkpoint does not fit ``trainer``'s models (PPO:
-    ``model``; SAC: ``actor`` and ``critic``), else of the error ``exc`` it raised."""
+def restore_mismatch(model: Any, path: str | Path, state: dict[str, Any], exc: Exception) -> str:
+    """The message of a resume whose checkpoint does not fit the trainer's ``model`` (PPO: the
+    model; SAC: its ``actor`` and ``critic``), else of the error ``exc`` it raised."""
     modules: dict[str, torch.nn.Module] = {}
-    model = getattr(trainer, "model", None)
     sac = getattr(model, "sac_network", None)
     if sac is not None:
         modules = {k: getattr(sac, k) for k in ("actor", "critic") if hasattr(sac, k)}

@@ -145,6 +145,13 @@ class PPOAgent(
         """Hook (rl_games' research subclasses): read the subclass' own ``config`` keys
         (``self.config``: user keys included); runs before the model is built."""
 
+    def compile_targets(self) -> list[tuple[torch.nn.Module, str]]:
+        """The policy model (actor mode) and the central value's model (critic mode)."""
+        targets = [(self.model, "actor")]
+        if self.central_value_net is not None:
+            targets.append((self.central_value_net.model, "critic"))
+        return targets
+
     def _build_net_config(self) -> dict[str, Any]:
         """The model's build config: the dict view of the plan's ``ModelSpec`` (rl_games' keys);
         a subclass adds its own."""

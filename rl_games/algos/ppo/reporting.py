@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rl_games.training.reporting import log_progress, write_episode_scalars
-
 
 class ReportingMixin:
     """``log_epoch`` (called once per epoch by the training loop) and its parts."""
@@ -27,10 +25,10 @@ class ReportingMixin:
         w.add_scalar("performance/step_inference_fps", fps_inf / self.num_agents, frame)
         w.add_scalar("performance/step_fps", fps_step, frame)
         self._log_train_info(train_info, frame)
-        write_episode_scalars(self, frame, elapsed)
+        self.write_episode_scalars(frame, elapsed)
         if self.cfg.use_diagnostics:
             self.write_diagnostics(train_info)
-        log_progress(self, frame, (fps_step, fps_inf, fps_total), elapsed)
+        self.log_progress(frame, (fps_step, fps_inf, fps_total), elapsed)
         self.hooks.after_print_stats(frame, self.epoch_num, elapsed)
 
     def _log_train_info(self, train_info: dict[str, Any], frame: int) -> None:

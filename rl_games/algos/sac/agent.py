@@ -36,7 +36,6 @@ from rl_games.storage.replay import ReplayBuffer
 from rl_games.training.base import TrainerBase
 from rl_games.training.checkpoint import reward_str
 from rl_games.training.episode_stats import EpisodeTracker
-from rl_games.training.reporting import log_progress, write_episode_scalars
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +182,10 @@ class SACAgent(RuntimeParamsMixin, SACPlayMixin, SACUpdateMixin, SACWeightsMixin
         return self.frames_per_epoch
 
     # ------------------------------------------------------------------ loop
+    def compile_targets(self) -> list[tuple[torch.nn.Module, str]]:
+        """The actor (actor mode), both critics (critic mode)."""
+        return [(self.actor, "actor"), (self.critic, "critic"), (self.critic_target, "critic")]
+
     def start_training(self) -> None:
         self.obs = reset_obs = self.env_reset()
         self.resume_envs()  # on a resume: carried obs/dones, episode stats, RNG, env snapshot
@@ -252,8 +255,8 @@ class SACAgent(RuntimeParamsMixin, SACPlayMixin, SACUpdateMixin, SACWeightsMixin
         w.add_scalar("info/alpha", float(self.log_alpha.detach().exp()), frame)
         w.add_scalar("info/epochs", self.epoch_num, frame)
         w.add_scalar("info/updates", self.num_updates, frame)
-        write_episode_scalars(self, frame, elapsed)
-        log_progress(self, frame, (fps_step, fps_play, fps_total), elapsed)
+        self.write_episode_scalars(frame, elapsed)
+        self.log_progress(frame, (fps_step, fps_play, fps_total), elapsed)
         self.hooks.after_print_stats(frame, self.epoch_num, elapsed)
         self._reset_interval()
 
