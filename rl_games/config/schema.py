@@ -7,9 +7,8 @@ Objects are frozen: code reads them, nothing mutates them at run time.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # Accepted-but-ignored, renamed and hinted keys live beside the schema; re-exported here.
@@ -18,21 +17,8 @@ from rl_games.config.compat_keys import (  # noqa: F401
     IGNORED_WITH_HINT,
     RENAMED_KEYS,
 )
-
-# Sentinels used by the loader/validator.
-REQUIRED = "required"
-
-
-def f(default: Any = None, doc: str = "", *, required: bool = False, note: str = "") -> Any:
-    """Shorthand for a dataclass field with documentation metadata."""
-    meta = {"doc": doc, "required": required, "note": note}
-    if isinstance(default, (dict, list)):
-        value = default
-        return field(default_factory=lambda: type(value)(value), metadata=meta)
-    if dataclasses.is_dataclass(default) and isinstance(default, type):
-        return field(default_factory=default, metadata=meta)
-    return field(default=default, metadata=meta)
-
+from rl_games.config.fields import REQUIRED, f  # noqa: F401  (REQUIRED: the loader's sentinel)
+from rl_games.config.schema_population import PbtConfig, SelfPlayConfig
 
 Initializer = dict[str, Any]  # {name: <initializer>, **kwargs}; validated by the network package
 
@@ -212,31 +198,6 @@ class CentralValueConfig:
 
 
 @dataclass(frozen=True)
-class SelfPlayConfig:
-    """``params.config.self_play_config``: rl_games' four keys plus our opponent pool."""
-
-    update_score: float = f(
-        None, "push the learner's weights to opponents when the mean exceeds this", required=True
-    )
-    games_to_check: int = f(
-        None, "finished games the mean is taken over (fewer: no update yet)", required=True
-    )
-    check_scores: bool = f(
-        False, "compare the mean of infos['scores'] (default observer) instead of game rewards"
-    )
-    env_update_num: int = f(1, "envs whose opponent each update replaces (the next ones in turn)")
-    pool_size: int = f(0, "ours: past snapshots kept to draw opponents from (0: rl_games' rule)")
-    opponent_sampling: str = f(
-        "latest", "ours: latest | uniform | latest_prob (which snapshot an updated env gets)"
-    )
-    latest_prob: float = f(0.5, "ours: latest_prob: chance of the newest weights, else the pool")
-    snapshot_every: int = f(0, "ours: also add a pool snapshot every N epochs (0: at updates only)")
-    opponents_per_update: int = f(
-        1, "ours: the updated envs are split into this many groups, each drawing an opponent"
-    )
-
-
-@dataclass(frozen=True)
 class CommonConfig:
     """Keys shared by every algorithm (``params.config``)."""
 
@@ -377,43 +338,6 @@ class SACConfig(CommonConfig):
     target_entropy_coef: float = f(1.0, "target entropy = -coef * action_dim")
     save_replay_buffer: bool = f(False, "store the replay buffer in checkpoints")
     save_best_after: int = f(500, "earliest epoch for saving the best checkpoint (SAC: 500)")
-
-
-@dataclass(frozen=True)
-class PbtConfig:
-    """``params.pbt``: population based training (rl_games 2.0 / DexPBT keys; docs/pbt.md).
-
-    Leaders score above ``max(mean + threshold_std * std, mean + threshold_abs)``,
-    underperformers below ``min(mean - threshold_std * std, mean - threshold_abs)``."""
-
-    enabled: bool = f(False, "this process is a member of a population")
-    policy_idx: int = f(0, "this member's index, unique in [0, num_policies)")
-    num_policies: int = f(8, "members in the population")
-    directory: str = f("", "shared directory of the population ('': <train_dir>/<workspace>)")
-    workspace: str = f("pbt_workspace", "subdirectory of train_dir used when directory is ''")
-    objective: str = f(
-        "",
-        "'' : the mean reward of the last games_to_track games; else a dotted address into "
-        "the env infos (rl_games: 'episode.success')",
-    )
-    interval_steps: int = f(100_000, "env frames between PBT iterations (save, compare, replace)")
-    start_after: int = f(0, "frames a (re)started member trains before it can be replaced")
-    initial_delay: int = f(0, "frames of the whole run before any member can be replaced")
-    threshold_std: float = f(0.10, "std margin of the leader / underperformer cuts")
-    threshold_abs: float = f(0.05, "absolute margin of the leader / underperformer cuts")
-    mutation_rate: float = f(0.25, "probability that each listed hyperparameter is mutated")
-    change_range: list[float] = f([1.1, 2.0], "[min, max] multiplicative change of mutate_float")
-    mutation: dict[str, Any] = f(
-        {}, "{config path: mutation function}, e.g. config.learning_rate: mutate_float"
-    )
-    dbg_mode: bool = f(
-        False, "debugging: replace this member every iteration (never in real experiments)"
-    )
-    launcher: str = f("", "executable that re-runs the training command ('': this python)")
-    keep_checkpoints: int = f(5, "ours: PBT checkpoints kept per member in the shared directory")
-    stale_iterations: int = f(
-        5, "ours: ignore a member whose newest record is this many iterations behind (0: never)"
-    )
 
 
 @dataclass(frozen=True)
