@@ -10,6 +10,7 @@ from typing import Any
 
 from rl_games.config import schema
 from rl_games.config.errors import ConfigError, Problem
+from rl_games.config.fields import to_dict  # noqa: F401  (re-exported: config.build.to_dict)
 from rl_games.config.loader import STRICT_NETWORKS, Parser, plain_containers
 from rl_games.config.validate import validate
 from rl_games.registry import Registry
@@ -257,20 +258,3 @@ def _parse_nested_networks(config: Any, raw_config: Any, parser: Parser) -> Any:
         cv = dataclasses.replace(cv, network=net)
         config = dataclasses.replace(config, central_value_config=cv)
     return config
-
-
-def to_dict(obj: Any) -> Any:
-    """Typed config -> plain dict (for saving the resolved config and for --check)."""
-    if dataclasses.is_dataclass(obj):
-        return {
-            f.name: to_dict(getattr(obj, f.name))
-            for f in dataclasses.fields(obj)
-            if f.name != "raw"
-        }
-    if isinstance(obj, list):
-        return [to_dict(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: to_dict(v) for k, v in obj.items()}
-    if isinstance(obj, float) and obj in (float("inf"), float("-inf")):
-        return str(obj)
-    return obj

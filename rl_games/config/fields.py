@@ -19,3 +19,20 @@ def f(default: Any = None, doc: str = "", *, required: bool = False, note: str =
     if dataclasses.is_dataclass(default) and isinstance(default, type):
         return field(default_factory=default, metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def to_dict(obj: Any) -> Any:
+    """Typed config -> plain dict (for saving the resolved config and for --check)."""
+    if dataclasses.is_dataclass(obj):
+        return {
+            fl.name: to_dict(getattr(obj, fl.name))
+            for fl in dataclasses.fields(obj)
+            if fl.name != "raw"
+        }
+    if isinstance(obj, list):
+        return [to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, float) and obj in (float("inf"), float("-inf")):
+        return str(obj)
+    return obj

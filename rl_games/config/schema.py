@@ -7,6 +7,7 @@ Objects are frozen: code reads them, nothing mutates them at run time.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from rl_games.config.compat_keys import (  # noqa: F401
     IGNORED_WITH_HINT,
     RENAMED_KEYS,
 )
-from rl_games.config.fields import REQUIRED, f  # noqa: F401  (REQUIRED: the loader's sentinel)
+from rl_games.config.fields import REQUIRED, f, to_dict  # noqa: F401  (REQUIRED: loader)
 from rl_games.config.schema_population import PbtConfig, SelfPlayConfig
 
 Initializer = dict[str, Any]  # {name: <initializer>, **kwargs}; validated by the network package
@@ -358,3 +359,18 @@ class Params:
     env: dict[str, Any] | None = f(
         None, "read by env wrappers, not the runner (Isaac Lab: clip_observations, clip_actions)"
     )
+
+    def __getitem__(self, key: str) -> Any:
+        """rl_games' ``params['config']`` (research code such as IsaacGymEnvs' AMP agents reads
+        its blocks this way): a block as a plain dict (a copy: the typed config stays frozen)."""
+        if key not in {fl.name for fl in dataclasses.fields(self)}:
+            raise KeyError(f"params has no block {key!r}")
+        block = getattr(self, key)
+        typed = to_dict(block)
+        raw = getattr(block, "raw", None)  # a config block keeps the keys a user algorithm reads
+        if isinstance(raw, dict) and isinstance(typed, dict):
+            return {**{k: v for k, v in raw.items() if k not in typed}, **typed}
+        return typed
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and getattr(self, key, None) is not None

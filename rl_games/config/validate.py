@@ -322,7 +322,7 @@ def _sac(cfg: schema.SACConfig, p: Parser) -> None:
 
 def _pbt(params: schema.Params, p: Parser) -> None:
     """``params.pbt``: ranges, the population index and the mutation block (docs/pbt.md)."""
-    from rl_games.config.build import to_dict
+    from rl_games.config.fields import to_dict
     from rl_games.pbt.mutation import MUTATION_FUNCS
     from rl_games.pbt.rules import get_path, mutation_rules
 

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from rl_games.config.build import to_dict
 from rl_games.config.schema import CommonConfig, Params
 from rl_games.envs import TorchVecEnv, create_vec_env
 from rl_games.envs.registry import accepts_device, env_seed
@@ -351,8 +350,7 @@ class TrainerBase(TrainLoop, ReplicaMixin, ResumeStateMixin, EpochReportMixin):
     def config(self) -> dict[str, Any]:
         """``params.config`` as a plain dict (rl_games algorithms expose ``self.config``); keys
         the schema does not know (a user algorithm's own, e.g. AMP's ``disc_coef``) as written."""
-        typed = to_dict(self.cfg)
-        return {**{k: v for k, v in self.cfg.raw.items() if k not in typed}, **typed}
+        return self.params["config"]
 
     def save_on_stop(self, reason: str, mean_reward: float | None) -> None:
         if self.rank != 0:  # checkpoints and their log lines: rank 0 only

@@ -185,7 +185,7 @@ class CommonAgent(a2c_continuous.A2CAgent):
 
     def __init__(self, base_name: str, params: Any) -> None:
         a2c_common.A2CBase.__init__(self, base_name, params)
-        config = self.config
+        config = params["config"]  # as IsaacGymEnvs does: a plain dict
         self._load_config_params(config)
         self.is_discrete = False
         self._setup_action_space()

@@ -88,6 +88,24 @@ class PPOAgent(
         self.is_tensor_obses = True  # the env adapter hands tensors on the device
         self.num_envs = cfg.num_actors * self.num_agents
         self.plan: RunPlan = self._check_geometry()  # the resolve pass; batch attributes below
+        self._setup_spaces(cfg)
+        self._setup_model(params, cfg)
+        self.use_bf16 = bool(cfg.mixed_precision and self.device.type == "cuda")
+        self.next_step_reset = self.env.autoreset_mode == "next_step"
+        self.central_value_net = self._build_central_value()  # config.central_value_config
+        self.has_value_loss = trains_actor_value(cfg, self.is_continuous)
+        self.states: torch.Tensor | None = None  # the critic's input (central value only)
+        if self.is_continuous:
+            self.action_scale, self.action_bias = self._action_rescale()
+        self._setup_storage(cfg)
+        self.train_result: dict[str, Any] = {}
+        self.curr_frames = self.batch_size
+        self.init_tensors()
+        self.self_play_manager = make_self_play_manager(self)  # config.self_play_config
+        self.has_self_play_config = self.self_play_manager is not None
+
+    def _setup_spaces(self, cfg: PPOConfig) -> None:
+        """Observation and action spaces, action masks."""
         self.obs_space = self.env.observation_space
         self.obs_shape = obs_input_shape(self.obs_space)
         self.dict_obs = isinstance(self.obs_space, gym.spaces.Dict)
@@ -98,6 +116,9 @@ class PPOAgent(
             self.env.action_space
         )
         self.is_continuous = kind == "continuous"
+
+    def _setup_model(self, params: Params, cfg: PPOConfig) -> None:
+        """The policy model (after the ``_load_config_params`` hook), optimizer and schedules."""
         self._load_config_params(self.config)  # before the net config a subclass extends
         self.model = build_model(params, self._build_net_config()).to(self.device)
         self.is_rnn = bool(self.model.is_rnn())
@@ -112,13 +133,9 @@ class PPOAgent(
             if cfg.normalize_rms_advantage
             else None
         )
-        self.use_bf16 = bool(cfg.mixed_precision and self.device.type == "cuda")
-        self.next_step_reset = self.env.autoreset_mode == "next_step"
-        self.central_value_net = self._build_central_value()  # config.central_value_config
-        self.has_value_loss = trains_actor_value(cfg, self.is_continuous)
-        self.states: torch.Tensor | None = None  # the critic's input (central value only)
-        if self.is_continuous:
-            self.action_scale, self.action_bias = self._action_rescale()
+
+    def _setup_storage(self, cfg: PPOConfig) -> None:
+        """The minibatch dataset and the episode tracker."""
         self.dataset = PPODataset(
             self.batch_size,
             self.minibatch_size,
@@ -135,11 +152,6 @@ class PPOAgent(
             self.device,
             self.num_agents,
         )
-        self.train_result: dict[str, Any] = {}
-        self.curr_frames = self.batch_size
-        self.init_tensors()
-        self.self_play_manager = make_self_play_manager(self)  # config.self_play_config
-        self.has_self_play_config = self.self_play_manager is not None
 
     def _load_config_params(self, config: Mapping[str, Any]) -> None:
         """Hook (rl_games' research subclasses): read the subclass' own ``config`` keys
