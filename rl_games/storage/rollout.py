@@ -29,6 +29,12 @@ class ExperienceBuffer:
         self.tensor_dict: dict[str, Any] = {}
         self.rnn_states: torch.Tensor | None = None
 
+    @property
+    def obs_base_shape(self) -> tuple[int, int]:
+        """rl_games' name: the ``(horizon_length, envs x agents)`` leading shape of every field
+        (AMP-style code sizes its own ``tensor_dict`` entries with it)."""
+        return (self.horizon, self.num_envs)
+
     def _zeros(self, num_envs: int | None, shape: tuple[int, ...], dtype: torch.dtype) -> Any:
         envs = self.num_envs if num_envs is None else num_envs
         return torch.zeros((self.horizon, envs, *shape), dtype=dtype, device=self.device)

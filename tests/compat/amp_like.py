@@ -470,7 +470,7 @@ class AMPAgent(CommonAgent):
 
     def init_tensors(self) -> None:
         super().init_tensors()
-        batch_shape = self.experience_buffer.tensor_dict["obses"].shape[:2]
+        batch_shape = self.experience_buffer.obs_base_shape  # rl_games: (horizon, envs)
         self.experience_buffer.tensor_dict["amp_obs"] = torch.zeros(
             batch_shape + self._amp_observation_space.shape, device=self.ppo_device
         )
