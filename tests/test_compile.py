@@ -221,6 +221,7 @@ def test_backend_failure_at_first_call_falls_back_to_eager_once(
     agent.env.close()
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(NO_CUDA, reason="needs CUDA")
 def test_cuda_graph_policy_step_matches_eager(tmp_path: Path) -> None:
     """reduce-overhead = CUDA graphs: act/evaluate outputs are copies (the next replay must not
@@ -253,6 +254,7 @@ def test_cuda_graph_policy_step_matches_eager(tmp_path: Path) -> None:
     eager.env.close()
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(NO_CUDA, reason="needs CUDA")
 def test_cuda_ppo_trains_compiled_without_recompiles(tmp_path: Path) -> None:
     torch._dynamo.reset()
@@ -276,6 +278,7 @@ def test_envpool_async_batch_size_is_refused_with_a_reason() -> None:
     env.close()
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(NO_CUDA, reason="needs CUDA")
 def test_cuda_actions_reach_cpu_envs_in_one_pinned_copy() -> None:
     from rl_games.envs import TorchVecEnv

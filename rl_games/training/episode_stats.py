@@ -81,9 +81,13 @@ class EpisodeTracker:
         if idx.numel() == 0:
             return 0
         t, e = idx[:, 0], idx[:, 1]
-        rewards = self.reward_buf[t, e].cpu().numpy()
-        shaped = self.shaped_buf[t, e].cpu().numpy()
-        lengths = self.length_buf[t, e].cpu().numpy()
+        # one device-to-host copy: [rewards (V) | shaped rewards (V) | length] per finished game
+        rows = torch.cat(
+            (self.reward_buf[t, e], self.shaped_buf[t, e], self.length_buf[t, e, None]), dim=1
+        )
+        rows = rows.cpu().numpy()
+        v = self.reward_buf.shape[-1]
+        rewards, shaped, lengths = rows[:, :v], rows[:, v : 2 * v], rows[:, 2 * v]
         self.rewards.extend(rewards)
         self.shaped.extend(shaped)
         self.lengths.extend(lengths.tolist())

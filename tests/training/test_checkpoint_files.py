@@ -203,6 +203,7 @@ def test_cuda_checkpoint_resumes_and_plays_on_cpu(tmp_path: Path, trained: Path)
     assert "av reward:" in play.stdout
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cpu_checkpoint_resumes_on_cuda(tmp_path: Path, trained: Path) -> None:
     src = next((trained / "nn").glob("last_cartpole_ep_4_rew__*_.pth"))
