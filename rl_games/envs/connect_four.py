@@ -33,6 +33,7 @@ of the boards (the last ones), so the learner never stops meeting a weak player.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -336,16 +337,11 @@ def model_factory_from_yaml(config_path: str, env: ConnectFour) -> ModelFactory:
     from rl_games.builders import build_model
     from rl_games.config.build import typed_params
     from rl_games.config.loader import load_yaml
+    from rl_games.config.plan import EnvSpaces, model_spec
 
     params = typed_params(load_yaml(config_path)["params"], training=False)
-    spec = {
-        "actions_num": COLS,
-        "input_shape": tuple(env.observation_space.shape),
-        "num_seqs": env.num_envs,
-        "value_size": 1,
-        "normalize_value": bool(getattr(params.config, "normalize_value", False)),
-        "normalize_input": bool(params.config.normalize_input),
-    }
+    spaces = EnvSpaces(env.observation_space, env.action_space)
+    spec = dataclasses.replace(model_spec(params, spaces), num_seqs=env.num_envs)
     return lambda: build_model(params, spec)
 
 

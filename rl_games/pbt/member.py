@@ -70,7 +70,9 @@ class PbtAlgoObserver(AlgoObserver):
         self.store: PopulationStore | None = None
         self.pbt_it: int | None = None  # None: not started
         self.start_frame = 0
-        self.score: float | None = None  # from env infos when objective is an address
+        # from env infos when objective is an address: kept on the device (a tensor), read once
+        # per PBT iteration rather than once per env step
+        self.score: Any = None
         self.last_decision: D.Decision | None = None
         parts = self.cfg.objective.split(".") if self.cfg.objective else []
         self.info_keys: tuple[str, ...] = (parts[0],) if parts else ()  # () : never called
@@ -97,7 +99,7 @@ class PbtAlgoObserver(AlgoObserver):
         try:
             for part in self.cfg.objective.split("."):
                 value = value[part]
-            self.score = float(value.float().mean()) if hasattr(value, "float") else float(value)
+            self.score = value.float().mean() if hasattr(value, "float") else float(value)
         except (KeyError, TypeError, IndexError, ValueError):
             return
 
@@ -108,7 +110,7 @@ class PbtAlgoObserver(AlgoObserver):
     # ------------------------------------------------------------------ one PBT iteration
     def objective(self) -> float | None:
         if self.cfg.objective:
-            return self.score
+            return None if self.score is None else float(self.score)
         mean = getattr(self.algo, "final_mean_reward", None)
         return None if mean is None else float(mean)
 

@@ -64,3 +64,21 @@ def test_observer_decides_copies_and_restarts_with_mutated_params(tmp_path: Path
     assert (state["frame"], state["epoch"]) == (1024, 2)
     record = PopulationStore(tmp_path / "pop", 1).latest(0)
     assert record["iteration"] == 2 and record["frame"] == 2048  # the last epoch still scores
+
+
+def test_objective_read_from_the_infos_stays_on_the_device_until_an_iteration(tmp_path: Path):
+    """``pbt.objective`` as an address into the env infos (rl_games): the observer is called
+    only on steps whose infos hold its first key, and keeps the mean as a tensor (no host read
+    per env step) until the iteration reads it."""
+    import torch
+
+    doc = yaml.safe_load((REPO / "configs" / "ppo_cartpole_pbt.yaml").read_text())
+    doc["params"]["pbt"]["objective"] = "stats.score"
+    observer = PbtAlgoObserver(doc)
+    assert observer.info_keys == ("stats",)
+    assert observer.objective() is None
+    observer.process_infos({"stats": {"score": torch.tensor([1.0, 2.0, 6.0])}}, None)
+    assert isinstance(observer.score, torch.Tensor)
+    assert observer.objective() == 3.0
+    observer.process_infos({"other": 1}, None)  # not an address of these infos: kept
+    assert observer.objective() == 3.0
